@@ -1,0 +1,366 @@
+"""NeuronRegressor: linear regression by a Keras single neuron, the scikit-learn way."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+
+class NeuronRegressor(RegressorMixin, BaseEstimator):
+    """Linear regression fitted by a Keras single neuron trained with gradient descent.
+
+    The model is one Keras ``Dense`` unit per target, ``y = X @ w + b``, trained by a
+    Keras optimizer. Inside, X and y are standardized before training and the trained
+    weights are expressed back in the original units, so gradient descent reaches the
+    least-squares answer of :class:`~sklearn.linear_model.LinearRegression` on raw,
+    unscaled data. TensorFlow is only started by :meth:`fit` (and :attr:`model_`);
+    :meth:`predict` is NumPy arithmetic on ``coef_`` and ``intercept_``.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Whether to fit the neuron's bias. If False, the data is not centred and
+        ``intercept_`` is 0.0.
+
+    copy_X : bool, default=True
+        Accepted for compatibility with ``LinearRegression``. The input is never
+        modified: training works on a standardized copy.
+
+    n_jobs : int, default=None
+        Accepted for compatibility with ``LinearRegression``; it has no effect.
+        TensorFlow uses its own thread pool.
+
+    positive : bool, default=False
+        When True, the coefficients are kept non-negative by a Keras ``NonNeg``
+        constraint on the neuron's kernel.
+
+    tol : float or None, default=1e-6
+        Precision of the solution. Training stops once every coefficient is, by the
+        bound ``‖gradient‖ / λ_min`` on the standardized problem, within ``tol``
+        relative of the optimum (coefficients smaller than ``tol`` times the largest
+        are held to ``tol`` times that one instead), for ``n_iter_no_change``
+        consecutive epochs. ``None`` turns convergence stopping off: exactly
+        ``epochs`` epochs are run.
+
+    optimizer : str, keras.optimizers.Optimizer instance or class, default="sgd"
+        The Keras optimizer, by name (``"sgd"``, ``"adam"``, ``"rmsprop"``, ...), as a
+        class, or as an instance whose config is copied. Every fit starts from a fresh
+        optimizer.
+
+    learning_rate : float or "auto", default="auto"
+        Step size. With ``"auto"``, the ``"sgd"`` optimizer takes the step size and
+        momentum that are optimal for the curvature of the standardized squared loss
+        (Polyak's heavy ball); any other optimizer keeps its Keras default (or an
+        instance's own rate). A float overrides the rate of any optimizer.
+
+    epochs : int, default=10_000
+        Upper bound on the number of passes over the training data. Reaching it
+        before convergence emits a :class:`~sklearn.exceptions.ConvergenceWarning`.
+
+    batch_size : int or None, default=None
+        Samples per gradient step. ``None`` uses all samples in every step
+        (full-batch gradient descent, one step per epoch).
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch of mini-batch training.
+
+    n_iter_no_change : int, default=5
+        Number of consecutive epochs the convergence criterion must hold.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of mini-batches. The weights start at zero. Global NumPy,
+        Python, Keras and TensorFlow random states are never used or changed.
+
+    verbose : int, default=0
+        0 is silent; 1 shows one progress bar for the whole fit; 2 prints one line
+        per epoch.
+
+    warm_start : bool, default=False
+        When True, ``fit`` starts from the previous ``coef_`` and ``intercept_``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Trained weights of the neuron in the units of X and y; 2-D when y is.
+
+    intercept_ : float or ndarray of shape (n_targets,)
+        Trained bias in the units of y; 0.0 when ``fit_intercept=False``.
+
+    n_features_in_ : int
+        Number of features seen during :meth:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :meth:`fit`, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    history_ : dict of list
+        ``{"loss": [...]}``, the (sample-weighted) mean squared error of each epoch
+        in the units of y, as Keras' ``History`` records it.
+
+    model_ : keras.Model
+        The trained neuron in the original units: its ``Dense`` kernel is
+        ``coef_.T`` and its bias ``intercept_``. Built from those on first access.
+
+    See Also
+    --------
+    sklearn.linear_model.LinearRegression : The closed-form least-squares answer.
+    sklearn.linear_model.SGDRegressor : Linear model fitted by stochastic gradient
+        descent.
+
+    Notes
+    -----
+    The neuron is trained on standardized data (each column of X and y centred and
+    scaled to unit variance, as in tutorial 4), in float64. With the default
+    ``optimizer="sgd"`` and ``learning_rate="auto"`` the step size and momentum are
+    set from the extreme eigenvalues of the standardized data's Gram matrix, which
+    makes full-batch gradient descent converge linearly to the least-squares
+    solution. The coefficients themselves only ever come from the optimizer's
+    updates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skneuron import NeuronRegressor
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = 2.0 * X.ravel() + 1.0
+    >>> reg = NeuronRegressor().fit(X, y)
+    >>> print(reg.coef_.round(6), round(reg.intercept_, 6))
+    [2.] 1.0
+    >>> print(reg.predict(np.array([[4.0]])).round(6))
+    [9.]
+    """
+
+    _parameter_constraints: dict = {
+        "fit_intercept": ["boolean"],
+        "copy_X": ["boolean"],
+        "n_jobs": [None, Integral],
+        "positive": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "optimizer": "no_validation",  # a name, class or instance; checked by Keras
+        "learning_rate": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "shuffle": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        fit_intercept=True,
+        copy_X=True,
+        n_jobs=None,
+        positive=False,
+        tol=1e-6,
+        optimizer="sgd",
+        learning_rate="auto",
+        epochs=10_000,
+        batch_size=None,
+        shuffle=True,
+        n_iter_no_change=5,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.tol = tol
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the neuron on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the squared loss.
+
+        Returns
+        -------
+        self : NeuronRegressor
+            The fitted estimator.
+        """
+        from skneuron import _keras  # starts TensorFlow, only when training
+
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        Y = y.reshape(len(y), -1)
+        rng = check_random_state(self.random_state)
+
+        X_offset, X_scale = _standardizer(X, sample_weight, self.fit_intercept)
+        Y_offset, Y_scale = _standardizer(Y, sample_weight, self.fit_intercept)
+        Xs = (X - X_offset) / X_scale
+        Ys = (Y - Y_offset) / Y_scale
+        kernel, bias = self._initial_weights(X.shape[1], Y.shape[1])
+        kernel = kernel * X_scale[:, None] / Y_scale
+        bias = (
+            bias - Y_offset + X_offset @ (kernel * Y_scale / X_scale[:, None])
+        ) / Y_scale
+
+        kernel, bias, losses, converged, finite = _keras.train(
+            Xs,
+            Ys,
+            sample_weight,
+            kernel=kernel,
+            bias=bias,
+            fit_intercept=self.fit_intercept,
+            positive=self.positive,
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            seed=int(rng.randint(np.iinfo(np.int32).max)),
+            **self._progress(Y_scale),
+        )
+        if not finite or not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
+            raise ValueError(
+                "Training diverged: the loss became non-finite with "
+                f"optimizer={self.optimizer!r} and "
+                f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
+                "(or the default 'auto')."
+            )
+
+        coef = (kernel * Y_scale / X_scale[:, None]).T
+        intercept = Y_offset + Y_scale * bias - coef @ X_offset
+        if y.ndim == 1:
+            coef, intercept = coef[0], float(intercept[0])
+        self.coef_ = coef
+        self.intercept_ = intercept if self.fit_intercept else _zero_like(intercept)
+        self.n_iter_ = len(losses)
+        self.history_ = {"loss": (2 * losses * Y_scale**2).mean(1).tolist()}
+        self._keras_model = None
+        if self.tol is not None and not converged:
+            warnings.warn(
+                f"NeuronRegressor did not converge in {self.epochs} epochs "
+                f"(tol={self.tol}); increase epochs or change learning_rate.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def predict(self, X):
+        """Predict with the trained neuron: ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return X @ self.coef_.T + self.intercept_
+
+    @property
+    def model_(self):
+        """The trained neuron as a standalone Keras model in the original units."""
+        check_is_fitted(self)
+        if getattr(self, "_keras_model", None) is None:
+            from skneuron import _keras
+
+            coef = np.atleast_2d(self.coef_)
+            model = _keras.build_neuron(
+                coef.shape[1], coef.shape[0], fit_intercept=True, positive=False
+            )
+            model.get_layer("neuron").set_weights(
+                [coef.T, np.atleast_1d(self.intercept_).astype(float)]
+            )
+            self._keras_model = model
+        return self._keras_model
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_keras_model", None)  # rebuilt from coef_ and intercept_
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one Dense unit per target
+        return tags
+
+    # -- helpers ----------------------------------------------------------------
+    def _initial_weights(self, n_features, n_targets):
+        """Start from zero, or from the previous fit with ``warm_start``."""
+        if self.warm_start and hasattr(self, "coef_"):
+            coef = np.atleast_2d(self.coef_)
+            if coef.shape == (n_targets, n_features):
+                return coef.T.copy(), np.atleast_1d(self.intercept_).astype(float)
+        return np.zeros((n_features, n_targets)), np.zeros(n_targets)
+
+    def _progress(self, Y_scale):
+        """Progress output for ``verbose``: chunked training with a callback."""
+        if not self.verbose:
+            return {}
+        from keras.utils import Progbar
+
+        bar = Progbar(self.epochs, verbose=1) if self.verbose == 1 else None
+
+        def report(first, losses):
+            mse = (2 * losses * Y_scale**2).mean(1)
+            for i, loss in enumerate(mse, start=first + 1):
+                if bar is not None:
+                    bar.update(i, [("loss", loss)], finalize=False)
+                else:
+                    print(f"Epoch {i}/{self.epochs} - loss: {loss:.6g}")
+
+        return {"on_epochs": report, "chunk": max(1, min(100, self.epochs // 50))}
+
+
+def _standardizer(A, sample_weight, center):
+    """Weighted column offsets and scales; constant columns keep scale 1."""
+    offset = (
+        np.average(A, axis=0, weights=sample_weight) if center else np.zeros(A.shape[1])
+    )
+    scale = np.sqrt(np.average((A - offset) ** 2, axis=0, weights=sample_weight))
+    tiny = scale <= 1e-12 * np.abs(offset)
+    scale[tiny | (scale == 0)] = 1.0
+    if center:  # a constant column must centre to exact zeros, not round-off noise
+        offset = np.where(tiny, A[0] if len(A) else 0.0, offset)
+    return offset, scale
+
+
+def _zero_like(intercept):
+    return 0.0 if np.ndim(intercept) == 0 else np.zeros_like(intercept)
