@@ -62,8 +62,11 @@ _pool_lock = threading.Lock()
 
 
 def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
-    """The single neuron: one ``Dense`` unit per target, y = X @ kernel + bias."""
-    inputs = keras.Input(shape=(n_features,), dtype=dtype, name="X")
+    """The single neuron: one ``Dense`` unit per target, y = X @ kernel + bias.
+
+    A ``Sequential`` model, as in the tutorials, so ``get_layer(index=0)`` is the
+    ``Dense`` layer itself.
+    """
     dense = keras.layers.Dense(
         n_targets,
         use_bias=fit_intercept,
@@ -72,7 +75,8 @@ def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
         dtype=dtype,
         name="neuron",
     )
-    return keras.Model(inputs, dense(inputs), name="neuron_regressor")
+    inputs = keras.Input(shape=(n_features,), dtype=dtype, name="X")
+    return keras.Sequential([inputs, dense], name="neuron_regressor")
 
 
 def resolve_optimizer(optimizer, learning_rate):

@@ -146,7 +146,7 @@ def test_model_is_the_neuron_in_original_units(diabetes):
     kernel, bias = dense.get_weights()
     np.testing.assert_allclose(kernel[:, 0], reg.coef_, rtol=1e-6)
     np.testing.assert_allclose(bias[0], reg.intercept_, rtol=1e-6)
-    assert model.get_layer(index=-1) is dense
+    assert model.get_layer(index=0) is dense  # as the tutorials read it
     np.testing.assert_allclose(
         model.predict(X, verbose=0)[:, 0], reg.predict(X), rtol=1e-5, atol=1e-3
     )
