@@ -109,15 +109,17 @@ def resolve_optimizer(optimizer, learning_rate):
     return cls, config
 
 
-def curvature(X, sample_weight, fit_intercept):
+def curvature(X, sample_weight, fit_intercept, l2):
     """Extreme eigenvalues of the Hessian of the standardized squared loss.
 
+    ``l2`` is the per-coefficient strength of the L2 penalty, which adds to the
+    Hessian's diagonal.
     They only set the step size (and SGD's momentum); the weights themselves come
     from the optimizer's updates. Eigenvalues below 1e-10 of the largest belong to
     collinear directions that gradient descent never moves along from zero.
     """
     Xw = X * np.sqrt(sample_weight / sample_weight.sum())[:, None]
-    eig = np.linalg.eigvalsh(Xw.T @ Xw)
+    eig = np.linalg.eigvalsh(Xw.T @ Xw + np.diag(l2))
     if fit_intercept:  # centred data: the bias direction has curvature exactly 1
         eig = np.append(eig, 1.0)
     top = eig.max()
@@ -180,6 +182,8 @@ class _Trainer:
                 matrix,
                 matrix,
                 vector,
+                vector,
+                matrix,
                 count,
                 count,
                 tf.TensorSpec([2], tf.int32),
@@ -216,29 +220,43 @@ class _Trainer:
         return kernel, bias
 
     # -- the traced loop -------------------------------------------------------
-    def _loss_and_grads(self, X, Y, sw):
-        """Per-target weighted half mean squared error and its gradients."""
+    def _loss_and_grads(self, X, Y, sw, l2):
+        """Per-target weighted half mean squared error, and the gradients of the
+        objective: that error plus the L2 penalty ``l2 / 2 * kernel**2``."""
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
             residual = Y - self.model(X)
             per_target = (
                 0.5 * tf.reduce_sum(sw[:, None] * residual**2, 0) / tf.reduce_sum(sw)
             )
-            total = tf.reduce_sum(per_target)
+            penalty = 0.5 * tf.reduce_sum(l2[:, None] * variables[0] ** 2)
+            total = tf.reduce_sum(per_target) + penalty
         return per_target, tape.gradient(total, variables)
 
-    def _distance_bound(self, grads, strong):
-        """Per target: bound ‖∇‖/λ_min on the distance of its weights to the optimum."""
+    def _shrink(self, l1):
+        """The L1 penalty's proximal step: soft-threshold by learning rate × ``l1``."""
+        kernel = self.model.trainable_variables[0]
+        step = tf.cast(self.optimizer.learning_rate, tf.float64) * l1
+        # SGD's momentum stretches each step by 1 / (1 - momentum) at a fixed point
+        step = step / (1.0 - getattr(self.optimizer, "momentum", 0.0))
+        kernel.assign(tf.sign(kernel) * tf.maximum(tf.abs(kernel) - step, 0.0))
+
+    def _distance_bound(self, grads, strong, l1):
+        """Per target: bound ‖∂‖/λ_min on the distance of its weights to the optimum,
+        with ∂ the smallest subgradient of the objective (L1 penalty and the
+        non-negativity constraint included)."""
         kernel = self.model.trainable_variables[0]
         g = grads[0]
-        if self.positive:  # a coefficient held at 0 by the constraint is optimal there
-            g = tf.where((kernel <= 0) & (g > 0), tf.zeros_like(g), g)
+        at_zero = tf.sign(g) * tf.maximum(tf.abs(g) - l1, 0.0)
+        if self.positive:  # held at 0 by the constraint is optimal while g >= -l1
+            at_zero = tf.minimum(g + l1, 0.0)
+        g = tf.where(kernel == 0, at_zero, g + l1 * tf.sign(kernel))
         sq = tf.reduce_sum(g**2, 0)
         if len(grads) == 2:
             sq = sq + grads[1] ** 2
         return tf.sqrt(sq) / strong
 
-    def _converged(self, grads, strong, tol):
+    def _converged(self, grads, strong, tol, l1):
         """Each target's coefficients are within ``tol`` relative of their optimum.
 
         Relative to the smallest coefficient that is at least ``tol`` times the
@@ -248,13 +266,16 @@ class _Trainer:
         largest = tf.reduce_max(size, 0)
         counted = tf.where(size >= tol * largest, size, tf.cast(np.inf, size.dtype))
         smallest = tf.reduce_min(counted, 0)
-        return tf.reduce_all(self._distance_bound(grads, strong) <= tol * smallest)
+        bound = self._distance_bound(grads, strong, l1)
+        return tf.reduce_all(bound <= tol * smallest)
 
     def _epochs(
         self,
         X,
         Y,
         sw,
+        l2,
+        l1,
         max_epochs,
         batch_size,
         seed,
@@ -271,9 +292,10 @@ class _Trainer:
         n_targets = tf.shape(Y)[1]
 
         def epoch_full(epoch):
-            per_target, grads = self._loss_and_grads(X, Y, sw)
-            done = check & self._converged(grads, strong, tol)
+            per_target, grads = self._loss_and_grads(X, Y, sw, l2)
+            done = check & self._converged(grads, strong, tol, l1)
             self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+            self._shrink(l1)
             return per_target, done
 
         def epoch_batched(epoch):
@@ -286,9 +308,10 @@ class _Trainer:
             def step(start, total):
                 idx = order[start : start + batch_size]
                 part, grads = self._loss_and_grads(
-                    tf.gather(X, idx), tf.gather(Y, idx), tf.gather(sw, idx)
+                    tf.gather(X, idx), tf.gather(Y, idx), tf.gather(sw, idx), l2
                 )
                 self.optimizer.apply_gradients(zip(grads, variables, strict=True))
+                self._shrink(l1)
                 return start + batch_size, total + part * tf.reduce_sum(
                     tf.gather(sw, idx)
                 )
@@ -298,8 +321,8 @@ class _Trainer:
                 step,
                 [tf.constant(0), tf.zeros([n_targets], tf.float64)],
             )
-            _, grads = self._loss_and_grads(X, Y, sw)
-            done = check & self._converged(grads, strong, tol)
+            _, grads = self._loss_and_grads(X, Y, sw, l2)
+            done = check & self._converged(grads, strong, tol, l1)
             return total / tf.reduce_sum(sw), done
 
         run_epoch = epoch_batched if self.batched else epoch_full
@@ -351,6 +374,8 @@ def train(
     Y,
     sample_weight,
     *,
+    l2,
+    l1,
     kernel,
     bias,
     fit_intercept,
@@ -368,6 +393,9 @@ def train(
 ):
     """Train the neuron on standardized data, starting from ``kernel`` and ``bias``.
 
+    ``l2`` (per coefficient) and ``l1`` (per coefficient and target) are the penalty
+    strengths on the standardized problem.
+
     Returns the trained kernel and bias, the per-epoch, per-target half mean squared
     error, whether the convergence criterion was met, and whether the loss stayed
     finite. ``on_epochs(first, losses)`` is called after each chunk of epochs (for
@@ -376,7 +404,7 @@ def train(
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
     batched = batch_size is not None and batch_size < n_samples
-    lipschitz, strong = curvature(X, sample_weight, fit_intercept)
+    lipschitz, strong = curvature(X, sample_weight, fit_intercept, l2)
     cls, config = resolve_optimizer(optimizer, learning_rate)
     momentum_key = None
     lr = config.get("learning_rate")
@@ -386,7 +414,7 @@ def train(
         and not isinstance(optimizer, keras.optimizers.Optimizer)
     ):
         if batched:  # a step on one sample must not overshoot: 1 / max ‖x_i‖²
-            rows = (X**2).sum(1) + fit_intercept
+            rows = (X**2).sum(1) + fit_intercept + l2.max()
             lr, config["momentum"] = 1.0 / rows.max(), 0.0
         else:
             lr, config["momentum"] = heavy_ball(lipschitz, strong)
@@ -413,6 +441,8 @@ def train(
             tf.constant(X, tf.float64),
             tf.constant(Y, tf.float64),
             tf.constant(sample_weight, tf.float64),
+            tf.constant(l2, tf.float64),
+            tf.constant(l1, tf.float64),
         )
         batch = tf.constant(int(batch_size) if batched else n_samples, tf.int32)
         tol_t = tf.constant(-1.0 if tol is None else tol, tf.float64)

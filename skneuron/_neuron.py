@@ -43,6 +43,19 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         When True, the coefficients are kept non-negative by a Keras ``NonNeg``
         constraint on the neuron's kernel.
 
+    alpha : float, default=0.0
+        Strength of the elastic-net penalty. The objective is scikit-learn
+        :class:`~sklearn.linear_model.ElasticNet`'s, on the coefficients in the
+        original units: ``1 / (2 * n_samples) * ||y - X w - b||^2 + alpha * l1_ratio
+        * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2`` (sample weights normalized
+        to sum to ``n_samples``). ``alpha=0`` is ordinary least squares; with
+        ``l1_ratio=0`` it matches ``Ridge(alpha=alpha * n_samples)``.
+
+    l1_ratio : float, default=0.0
+        Share of the L1 penalty in ``alpha``, in [0, 1]. The L1 part is applied as
+        its proximal step (soft-thresholding by learning rate × strength) after every
+        optimizer step, so exact zeros appear as in ``Lasso``.
+
     tol : float or None, default=1e-6
         Precision of the solution. Training stops once every coefficient is, by the
         bound ``‖gradient‖ / λ_min`` on the standardized problem, within ``tol``
@@ -146,6 +159,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "copy_X": ["boolean"],
         "n_jobs": [None, Integral],
         "positive": ["boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "optimizer": "no_validation",  # a name, class or instance; checked by Keras
         "learning_rate": [
@@ -168,6 +183,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         copy_X=True,
         n_jobs=None,
         positive=False,
+        alpha=0.0,
+        l1_ratio=0.0,
         tol=1e-6,
         optimizer="sgd",
         learning_rate="auto",
@@ -183,6 +200,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self.copy_X = copy_X
         self.n_jobs = n_jobs
         self.positive = positive
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
         self.tol = tol
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -237,6 +256,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Xs,
             Ys,
             sample_weight,
+            # the penalties on original-unit coefficients, in standardized units
+            l2=self.alpha * (1 - self.l1_ratio) / X_scale**2,
+            l1=self.alpha * self.l1_ratio / np.outer(X_scale, Y_scale),
             kernel=kernel,
             bias=bias,
             fit_intercept=self.fit_intercept,

@@ -360,3 +360,22 @@ def test_divergence_names_learning_rate(diabetes):
     X, y = diabetes
     with pytest.raises(ValueError, match="learning_rate"):
         NeuronRegressor(optimizer="sgd", learning_rate=1e6, epochs=500).fit(X, y)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_penalties_match_ridge_and_elastic_net(diabetes, weighted):
+    from sklearn.linear_model import ElasticNet, Ridge
+
+    X, y = diabetes
+    sw = np.random.default_rng(0).uniform(0.5, 2, len(y)) if weighted else None
+    total = len(y) if sw is None else sw.sum()
+    ridge = Ridge(alpha=0.5 * total).fit(X, y, sample_weight=sw)
+    reg = NeuronRegressor(alpha=0.5).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(reg.coef_, ridge.coef_, rtol=1e-4)
+    np.testing.assert_allclose(reg.intercept_, ridge.intercept_, rtol=1e-4)
+
+    enet = ElasticNet(alpha=0.3, l1_ratio=0.6, tol=1e-12, max_iter=100_000)
+    enet.fit(X, y, sample_weight=sw)
+    reg = NeuronRegressor(alpha=0.3, l1_ratio=0.6).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(reg.coef_, enet.coef_, rtol=1e-4, atol=1e-8)
+    np.testing.assert_allclose(reg.intercept_, enet.intercept_, rtol=1e-4)
