@@ -1,0 +1,26 @@
+"""Every gallery example runs, offline, with a non-interactive matplotlib backend."""
+
+import runpy
+import warnings
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("plot_*.py"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs(path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(path.parent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        runpy.run_path(str(path), run_name="__main__")
+    plt.close("all")
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 6
