@@ -246,11 +246,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Y_offset, Y_scale = _standardizer(Y, sample_weight, self.fit_intercept)
         Xs = (X - X_offset) / X_scale
         Ys = (Y - Y_offset) / Y_scale
-        kernel, bias = self._initial_weights(X.shape[1], Y.shape[1])
-        kernel = kernel * X_scale[:, None] / Y_scale
-        bias = (
-            bias - Y_offset + X_offset @ (kernel * Y_scale / X_scale[:, None])
-        ) / Y_scale
+        coef, intercept = self._initial_weights(X.shape[1], Y.shape[1])
+        kernel = coef * X_scale[:, None] / Y_scale  # in standardized units
+        bias = (intercept - Y_offset + X_offset @ coef) / Y_scale
 
         kernel, bias, losses, converged, finite = _keras.train(
             Xs,
