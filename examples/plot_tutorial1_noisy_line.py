@@ -22,8 +22,7 @@ the trained Keras layer.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skneuron import NeuronRegressor
-from skneuron._plot import FittedLineDisplay, LossCurveDisplay
+from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 rng = np.random.default_rng(0)
 x = np.linspace(0, 50, 51)

@@ -21,8 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from skneuron import NeuronRegressor
-from skneuron._plot import FittedLineDisplay, LossCurveDisplay
+from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 rng = np.random.default_rng(7)
 x = np.linspace(0, 1, 100)

@@ -82,7 +82,7 @@ class LossCurveDisplay:
 
     Examples
     --------
-    >>> from skneuron._plot import LossCurveDisplay
+    >>> from skneuron import LossCurveDisplay
     >>> display = LossCurveDisplay(loss=[4.0, 2.5, 1.8], val_loss=[4.2, 2.9, 2.4])
     >>> display = display.plot(log_scale=True)
     >>> display.line_.get_xydata().tolist()
@@ -234,7 +234,7 @@ class LossCurveDisplay:
         --------
         >>> import numpy as np
         >>> from skneuron import NeuronRegressor
-        >>> from skneuron._plot import LossCurveDisplay
+        >>> from skneuron import LossCurveDisplay
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
         >>> y = np.array([1.0, 2.9, 5.2, 6.9])
         >>> reg = NeuronRegressor(optimizer="adam", epochs=20, tol=None).fit(X, y)
@@ -320,7 +320,7 @@ class FittedLineDisplay:
     --------
     >>> import numpy as np
     >>> from skneuron import NeuronRegressor
-    >>> from skneuron._plot import FittedLineDisplay
+    >>> from skneuron import FittedLineDisplay
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> y = np.array([1.0, 2.9, 5.2, 6.9])
     >>> reg = NeuronRegressor().fit(X, y)
@@ -509,7 +509,7 @@ class FittedLineDisplay:
         --------
         >>> import numpy as np
         >>> from skneuron import NeuronRegressor
-        >>> from skneuron._plot import FittedLineDisplay
+        >>> from skneuron import FittedLineDisplay
         >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0], [3.0, 5.0]])
         >>> y = np.array([1.0, 4.1, 4.9, 8.8])
         >>> reg = NeuronRegressor().fit(X, y)
