@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     validate_data,
 )
@@ -232,7 +233,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. Dense only: sparse X raises a ``TypeError``, since the
+            standardization inside centres every column, which makes it dense;
+            convert it with ``X.toarray()`` if it fits in memory.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -336,6 +339,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             seed=seed,
             first_epoch=n_iter,
             stream=stream,
+            streaming=True,
         )
         self.n_iter_ = n_iter + 1
         self.history_ = {"loss": losses + problem.loss_in_y_units(result["losses"])}
@@ -355,7 +359,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype="numeric")
         return X @ self.coef_.T + self.intercept_
 
     @property
@@ -388,13 +392,18 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     # -- helpers ----------------------------------------------------------------
     def _validate_input(self, X, y, sample_weight, reset):
         X, y = validate_data(
-            self, X, y, reset=reset, dtype=np.float64, multi_output=True, y_numeric=True
+            self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
         )
+        X = X.astype(np.float64, copy=False)
+        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.sum() > 0:
+        if not sample_weight.max(initial=0) > 0:
             raise ValueError("sample_weight must not be all zeros.")
+        # the answer does not depend on the weights' scale; their sum must not
+        # overflow, nor tiny ones be flushed to zero by TensorFlow
+        sample_weight = sample_weight / sample_weight.max()
         self._y_ndim = y.ndim
         return X, y.reshape(len(y), -1), sample_weight
 
@@ -436,6 +445,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         seed,
         first_epoch=0,
         stream=None,
+        streaming=False,
         **progress,
     ):
         """Train the Keras neuron on standardized data; set the fitted attributes."""
@@ -451,7 +461,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 loss=self.loss,
                 optimizer=self.optimizer,
                 learning_rate=self.learning_rate,
-                batched=self.batch_size is not None and self.batch_size < len(Xs),
+                # partial_fit's chunks differ: it takes a step safe on any of them
+                batched=streaming
+                or (self.batch_size is not None and self.batch_size < len(Xs)),
             )
             optimizer_state = None
         else:
@@ -550,8 +562,12 @@ class _Standardized:
         p = 1 if loss == "absolute_error" else 2
         # alpha * (1 - l1_ratio) / 2 * ||w||² and alpha * l1_ratio * ||w||_1 with
         # w = kernel * Y_scale / X_scale, divided by Y_scale ** p
-        self.l2 = alpha * (1 - l1_ratio) * np.outer(1 / X_scale**2, Y_scale ** (2 - p))
-        self.l1 = alpha * l1_ratio * np.outer(1 / X_scale, Y_scale ** (1 - p))
+        shape = (len(X_scale), len(Y_scale))
+        self.l2, self.l1 = np.zeros(shape), np.zeros(shape)
+        if alpha * (1 - l1_ratio) > 0:
+            self.l2 = alpha * (1 - l1_ratio) * np.outer(X_scale**-2, Y_scale ** (2 - p))
+        if alpha * l1_ratio > 0:
+            self.l1 = alpha * l1_ratio * np.outer(1 / X_scale, Y_scale ** (1 - p))
         self.epsilon_scaled = epsilon / Y_scale
 
     def transform(self, X, Y):
@@ -592,14 +608,22 @@ def _split(n_samples, fraction, rng):
 
 
 def _standardizer(A, sample_weight, center):
-    offset = (
-        np.average(A, axis=0, weights=sample_weight) if center else np.zeros(A.shape[1])
-    )
-    scale = np.sqrt(np.average((A - offset) ** 2, axis=0, weights=sample_weight))
-    tiny = scale <= 1e-12 * np.abs(offset)
-    scale[tiny | (scale == 0)] = 1.0
-    if center:  # a constant column must centre to exact zeros, not round-off noise
-        offset = np.where(tiny, A[0] if len(A) else 0.0, offset)
+    """Weighted column offsets and scales; constant columns keep scale 1.
+
+    Computed on the deviations from the first row, divided by their largest size,
+    so that neither huge (1e300), tiny (1e-300) nor offset-dominated values (time
+    stamps) overflow or lose their spread, and a constant column centres to exact
+    zeros.
+    """
+    first = A[0] if center and len(A) else np.zeros(A.shape[1])
+    size = np.abs(A - first).max(axis=0, initial=0.0)
+    size[~(size > 0)] = 1.0
+    D = (A - first) / size
+    mean = np.average(D, axis=0, weights=sample_weight) if center else 0.0
+    spread = np.sqrt(np.average((D - mean) ** 2, axis=0, weights=sample_weight))
+    offset = first + mean * size if center else np.zeros(A.shape[1])
+    scale = spread * size
+    scale[~(spread > 0) | ~np.isfinite(scale)] = 1.0
     return offset, scale
 
 
