@@ -50,12 +50,26 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         original units: ``1 / (2 * n_samples) * ||y - X w - b||^2 + alpha * l1_ratio
         * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2`` (sample weights normalized
         to sum to ``n_samples``). ``alpha=0`` is ordinary least squares; with
-        ``l1_ratio=0`` it matches ``Ridge(alpha=alpha * n_samples)``.
+        ``l1_ratio=0`` it matches ``Ridge(alpha=alpha * n_samples)``. With another
+        ``loss``, the same penalty is added to that loss's mean.
 
     l1_ratio : float, default=0.0
         Share of the L1 penalty in ``alpha``, in [0, 1]. The L1 part is applied as
         its proximal step (soft-thresholding by learning rate × strength) after every
         optimizer step, so exact zeros appear as in ``Lasso``.
+
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        The data term of the objective, a mean over samples (sample-weighted) of a
+        function of the residual ``r = y - X w - b``, in the units of y:
+        ``"squared_error"``: ``r**2 / 2`` (least squares, Keras' ``"mse"`` up to
+        the factor 1/2); ``"absolute_error"``: ``|r|`` (least absolute deviations,
+        Keras' ``"mae"``); ``"huber"``: ``r**2 / 2`` where ``|r| <= epsilon``, else
+        ``epsilon * |r| - epsilon**2 / 2`` (Keras' ``Huber(delta=epsilon)``).
+        Penalties are added as described under ``alpha``.
+
+    epsilon : float, default=1.0
+        Huber's threshold, in the units of y (Keras' ``delta``). Only used with
+        ``loss="huber"``.
 
     tol : float or None, default=1e-6
         Precision of the solution. Training stops once every coefficient is, by the
@@ -87,11 +101,24 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     shuffle : bool, default=True
         Whether to shuffle the samples before each epoch of mini-batch training.
 
+    validation_split : float, default=0.0
+        Fraction of the training rows held out to measure ``history_["val_loss"]``
+        each epoch (as in Keras), drawn at random with ``random_state``. The
+        standardization and training use the other rows only. ``0.0`` holds out
+        nothing.
+
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved (by more than ``tol``
+        relative) for ``n_iter_no_change`` epochs, and keep the weights of the best
+        epoch, like Keras' ``EarlyStopping(restore_best_weights=True)``. Needs
+        ``validation_split > 0``.
+
     n_iter_no_change : int, default=5
-        Number of consecutive epochs the convergence criterion must hold.
+        Number of consecutive epochs the convergence criterion must hold; with
+        ``early_stopping``, the patience of the validation loss.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of mini-batches. The weights start at zero. Global NumPy,
+        Seeds the choice of validation rows and the shuffling of mini-batches. The weights start at zero. Global NumPy,
         Python, Keras and TensorFlow random states are never used or changed.
 
     verbose : int, default=0
@@ -116,11 +143,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Names of features seen during :meth:`fit`, when X has string column names.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (by :meth:`partial_fit`: the number of calls).
 
     history_ : dict of list
-        ``{"loss": [...]}``, the (sample-weighted) mean squared error of each epoch
-        in the units of y, as Keras' ``History`` records it.
+        ``{"loss": [...]}``, the (sample-weighted) mean loss of each epoch in the
+        units of y, as Keras' ``History`` records it (the mean squared error for
+        ``loss="squared_error"``, the mean absolute error or the mean Huber loss
+        otherwise; penalties not included); with ``validation_split`` also
+        ``"val_loss"``, the same measured on the held-out rows after each epoch.
+        :meth:`partial_fit` appends one entry per call.
 
     model_ : keras.Model
         The trained neuron in the original units: its ``Dense`` kernel is
@@ -141,6 +172,18 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     makes full-batch gradient descent converge linearly to the least-squares
     solution. The coefficients themselves only ever come from the optimizer's
     updates.
+
+    The absolute error has no gradient at its kink. With the automatic step it is
+    trained smoothed: as Huber's loss divided by a threshold that shrinks by tenths
+    from the standard deviation of y down to ``tol`` times it, each stage starting
+    from the previous one's weights; the result is within ``tol`` of the least
+    absolute deviations answer when the last stage converges. Any other optimizer
+    trains the plain absolute error with its subgradient, as Keras does.
+
+    :meth:`partial_fit` standardizes with the statistics of its first chunk and,
+    with the automatic step, takes the plain gradient step that is safe on any
+    chunk (1 / the largest squared row norm), without momentum: it approaches the
+    :meth:`fit` answer pass by pass, but only first-order fast.
 
     Examples
     --------
