@@ -241,6 +241,10 @@ class _Trainer:
                 }
             ],
         )
+        # Each trainer traces its loop once (the signature is fixed), but TensorFlow
+        # counts traces per Python function, shared by all trainers, and warns of
+        # "retracing" after five setups: a false alarm here, not shown to users.
+        self._run._omit_frequent_tracing_warning = True
 
     # -- state -----------------------------------------------------------------
     def reset(self, kernel, bias, learning_rate, optimizer_state=None):

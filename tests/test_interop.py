@@ -181,3 +181,30 @@ def test_fresh_process_predicts_the_same(fitted, diabetes, tmp_path):
     total, bias = out.stdout.split()
     assert float(total) == fitted.predict(X).sum()
     assert float(bias) == pytest.approx(fitted.intercept_, rel=1e-6)
+
+
+def test_many_setups_in_one_process_log_no_retracing_warning(diabetes):
+    import logging
+
+    X, y = diabetes
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        for params in [
+            {},
+            {"fit_intercept": False},
+            {"positive": True},
+            {"optimizer": "adam", "tol": None, "epochs": 3},
+            {"optimizer": "rmsprop", "tol": None, "epochs": 3},
+            {"batch_size": 64, "tol": None, "epochs": 3},
+            {"loss": "huber", "epsilon": 50.0},
+            {"validation_split": 0.2, "random_state": 0},
+            {"validation_split": 0.2, "early_stopping": True, "random_state": 0},
+        ]:
+            NeuronRegressor(**params).fit(X[:, : 3 + len(records)], y)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
