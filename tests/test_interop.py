@@ -208,3 +208,30 @@ def test_many_setups_in_one_process_log_no_retracing_warning(diabetes):
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]
+
+
+def _rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("no VmRSS")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_many_fits_of_clones_do_not_grow(diabetes):
+    """A short version of benchmarks/bench_long_run.py: memory and graphs stay put."""
+    from sklearn.base import clone
+
+    from skneuron import _keras
+
+    X, y = diabetes
+    template = NeuronRegressor()
+    first = clone(template).fit(X, y).coef_
+    rss = []
+    for _ in range(60):
+        coef = clone(template).fit(X, y).coef_
+        np.testing.assert_array_equal(coef, first)  # same graph, same answer
+        rss.append(_rss_mb())
+    assert rss[-1] - rss[9] < 20  # MB, generous: the benchmark measures the real
+    assert sum(len(idle) for idle in _keras._pool.values()) <= _keras._POOL_SIZE
