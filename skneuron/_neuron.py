@@ -118,8 +118,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``early_stopping``, the patience of the validation loss.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of validation rows and the shuffling of mini-batches. The weights start at zero. Global NumPy,
-        Python, Keras and TensorFlow random states are never used or changed.
+        Seeds the choice of validation rows and the shuffling of mini-batches.
+        The weights start at zero. Global NumPy, Python, Keras and TensorFlow
+        random states are never used or changed.
 
     verbose : int, default=0
         0 is silent; 1 shows one progress bar for the whole fit; 2 prints one line
@@ -289,7 +290,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The fitted estimator.
         """
-        X, Y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
+        X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
+        Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         if self.early_stopping and not self.validation_split:
             raise ValueError(
                 "early_stopping=True needs held-out rows: set validation_split > 0."
@@ -312,6 +314,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             tol=self.tol,
             early_stopping=self.early_stopping,
             seed=int(rng.randint(np.iinfo(np.int32).max)),
+            one_target=y.ndim == 1,
             **self._progress(problem),
         )
 
@@ -354,7 +357,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         first = not hasattr(self, "_stream")
-        X, Y, sample_weight = self._validate_input(X, y, sample_weight, reset=first)
+        X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first)
+        Y = y.reshape(len(y), -1)
         if first:
             rng = check_random_state(self.random_state)
             problem = self._standardize(X, Y, sample_weight)
@@ -383,6 +387,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             first_epoch=n_iter,
             stream=stream,
             streaming=True,
+            one_target=y.ndim == 1,
         )
         self.n_iter_ = n_iter + 1
         self.history_ = {"loss": losses + problem.loss_in_y_units(result["losses"])}
@@ -447,8 +452,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         # the answer does not depend on the weights' scale; their sum must not
         # overflow, nor tiny ones be flushed to zero by TensorFlow
         sample_weight = sample_weight / sample_weight.max()
-        self._y_ndim = y.ndim
-        return X, y.reshape(len(y), -1), sample_weight
+        return X, y, sample_weight
 
     def _standardize(self, X, Y, sample_weight):
         """The preconditioned problem: standardized units and penalties in them."""
@@ -489,6 +493,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         first_epoch=0,
         stream=None,
         streaming=False,
+        one_target=False,
         **progress,
     ):
         """Train the Keras neuron on standardized data; set the fitted attributes."""
@@ -552,7 +557,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 "(or the default 'auto')."
             )
         coef, intercept = problem.to_original(kernel, bias)
-        if self._y_ndim == 1:
+        if one_target:
             coef, intercept = coef[0], float(intercept[0])
         self.coef_ = coef
         self.intercept_ = intercept if self.fit_intercept else _zero_like(intercept)
