@@ -589,7 +589,8 @@ def train(
     training ``losses`` and ``val_losses`` (standardized units), whether the
     convergence test held (``converged``) or early stopping ended training
     (``early_stopped``), whether the loss stayed ``finite``, and the
-    ``optimizer_state`` to continue from. ``on_epochs(first, losses)`` is called
+    ``optimizer_state`` to continue from. ``on_epochs(first, losses, val_losses)``
+    is called
     after each chunk of epochs (for progress output); without it each stage runs
     in one call.
     """
@@ -674,7 +675,7 @@ def train(
                 losses.append(chunk_losses)
                 val_losses.append(chunk_val.numpy().reshape(-1, n_targets))
                 if on_epochs is not None:
-                    on_epochs(epoch, chunk_losses)
+                    on_epochs(epoch, chunk_losses, val_losses[-1])
                 epoch += int(ran)
                 finite = bool(finite)
                 converged = int(streak) >= n_iter_no_change

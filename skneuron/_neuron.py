@@ -303,6 +303,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         validation = None
         if len(val):
             validation = (*problem.transform(X[val], Y[val]), sample_weight[val])
+        progress = self._progress(problem)
+        finish_progress = progress.pop("finish")
 
         result = self._train(
             problem,
@@ -315,10 +317,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             early_stopping=self.early_stopping,
             seed=int(rng.randint(np.iinfo(np.int32).max)),
             one_target=y.ndim == 1,
-            **self._progress(problem),
+            **progress,
         )
 
         self.n_iter_ = len(result["losses"])
+        finish_progress(self.n_iter_)
         self.history_ = {"loss": problem.loss_in_y_units(result["losses"])}
         if validation is not None:
             self.history_["val_loss"] = problem.loss_in_y_units(result["val_losses"])
@@ -577,19 +580,31 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     def _progress(self, problem):
         """Progress output for ``verbose``: chunked training with a callback."""
         if not self.verbose:
-            return {}
+            return {"finish": lambda n_iter: None}
         from keras.utils import Progbar
 
-        bar = Progbar(self.epochs, verbose=1) if self.verbose == 1 else None
+        bar = None
+        if self.verbose == 1:  # the current values, not running averages
+            bar = Progbar(self.epochs, stateful_metrics=["loss", "val_loss"])
 
-        def report(first, losses):
-            for i, loss in enumerate(problem.loss_in_y_units(losses), start=first + 1):
+        def report(first, losses, val_losses):
+            logs = [("loss", problem.loss_in_y_units(losses))]
+            if len(val_losses):
+                logs.append(("val_loss", problem.loss_in_y_units(val_losses)))
+            for k in range(len(losses)):
+                values = [(name, series[k]) for name, series in logs]
                 if bar is not None:
-                    bar.update(i, [("loss", loss)], finalize=False)
+                    bar.update(first + k + 1, values, finalize=False)
                 else:
-                    print(f"Epoch {i}/{self.epochs} - loss: {loss:.6g}")
+                    line = " - ".join(f"{name}: {value:.6g}" for name, value in values)
+                    print(f"Epoch {first + k + 1}/{self.epochs} - {line}")
 
-        return {"on_epochs": report, "chunk": max(1, min(100, self.epochs // 50))}
+        def finish(n_iter):
+            if bar is not None:
+                bar.update(n_iter, finalize=True)
+
+        chunk = max(1, min(100, self.epochs // 50))
+        return {"on_epochs": report, "chunk": chunk, "finish": finish}
 
 
 class _Standardized:
