@@ -149,7 +149,9 @@ def heavy_ball(lipschitz, strong):
     kappa = lipschitz / strong
     momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
     steps = np.ceil(-4 * np.log2(max(1 - momentum, 1e-12)) - 1e-9)
-    momentum = 1 - 2.0 ** (-max(steps, 0) / 4)
+    # a float32 value: Keras' SGD casts its momentum through float32, and the L1
+    # step's threshold must use exactly the momentum the updates use
+    momentum = float(np.float32(1 - 2.0 ** (-max(steps, 0) / 4)))
     learning_rate = 4 / (np.sqrt(lipschitz) + np.sqrt(strong)) ** 2
     return float(learning_rate), float(momentum)
 
@@ -325,10 +327,15 @@ class _Trainer:
             zip([g * scale for g in grads], variables, strict=True)
         )
         kernel = variables[0]
-        step = tf.cast(self.optimizer.learning_rate, tf.float64) * l1 * scale
-        # SGD's momentum stretches each step by 1 / (1 - momentum) at a fixed point
-        step = step / (1.0 - getattr(self.optimizer, "momentum", 0.0))
+        step = self._threshold(l1 * scale)
         kernel.assign(tf.sign(kernel) * tf.maximum(tf.abs(kernel) - step, 0.0))
+
+    def _threshold(self, l1):
+        """The soft-threshold of the L1 penalty's proximal step: learning rate ×
+        strength, stretched by 1 / (1 - momentum) as SGD's momentum stretches
+        each step at a fixed point."""
+        step = tf.cast(self.optimizer.learning_rate, tf.float64) * l1
+        return step / (1.0 - getattr(self.optimizer, "momentum", 0.0))
 
     # -- stopping rules --------------------------------------------------------
     def _distance_bound(self, grads, strong, l1):

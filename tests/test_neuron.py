@@ -389,3 +389,16 @@ def test_penalties_match_ridge_and_elastic_net(diabetes, weighted):
     reg = NeuronRegressor(alpha=0.3, l1_ratio=0.6).fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(reg.coef_, enet.coef_, rtol=1e-4, atol=1e-8)
     np.testing.assert_allclose(reg.intercept_, enet.intercept_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 10.0])
+def test_lasso_converges_to_lasso_without_warning(diabetes, alpha):
+    from sklearn.linear_model import Lasso
+
+    X, y = diabetes
+    lasso = Lasso(alpha=alpha, tol=1e-14, max_iter=1_000_000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = NeuronRegressor(alpha=alpha, l1_ratio=1.0).fit(X, y)
+    np.testing.assert_allclose(reg.coef_, lasso.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(reg.coef_ == 0, lasso.coef_ == 0)  # same support
