@@ -1,8 +1,14 @@
-"""Repository-wide pytest hooks (the test suite's own fixtures are in tests/)."""
+"""pytest set-up shared by the tests in tests/ and the doctests in skneuron/."""
 
 import importlib.util
+import os
+import sys
 
 import pytest
+
+# Figures are drawn off-screen, with no display needed; this has to be set before
+# anything imports matplotlib, and importing it here would slow every test run.
+os.environ["MPLBACKEND"] = "Agg"
 
 # Doctests of modules for an optional dependency run only where it is installed.
 _OPTIONAL_DOCTESTS = {"skneuron._scikeras.": "scikeras"}
@@ -23,3 +29,11 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if isinstance(item, pytest.DoctestItem) and item.name.startswith(prefix):
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test or doctest opened."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

@@ -22,7 +22,7 @@ the trained Keras layer.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skneuron import NeuronRegressor
+from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 rng = np.random.default_rng(0)
 x = np.linspace(0, 50, 51)
@@ -50,23 +50,26 @@ for name, reg in [("adam, 200 epochs", recipe), ("default", default)]:
     )
 
 # %%
-# Both lines are drawn on the data; the loss curves come from ``history_["loss"]``,
-# the mean squared error of each epoch in the units of ``y``.
+# :class:`~skneuron.FittedLineDisplay` draws the recipe's line on the data, with
+# the exact least-squares line (dashed) for reference: after 200 epochs the
+# recipe lies on it, and so does the default, whose slope and intercept above
+# differ from the recipe's by less than 0.001. :class:`~skneuron.LossCurveDisplay`
+# draws ``history_["loss"]``, the mean squared error of each epoch in the units
+# of ``y``.
 fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
-ax_data.scatter(x, y, s=12, color="0.5", label="data")
-ax_data.plot(x, recipe.predict(X), color="tab:orange", label="adam, 200 epochs")
-ax_data.plot(x, default.predict(X), "--", color="tab:blue", label="default")
-ax_data.set(xlabel="x", ylabel="y", title="Fitted lines")
-ax_data.legend()
+FittedLineDisplay.from_estimator(
+    recipe, X, y, ax=ax_data, name="adam, 200 epochs", line_kwargs={"c": "tab:orange"}
+)
+ax_data.set(xlabel="x", ylabel="y", title="Fitted line")
 
 for name, reg, color in [
     ("adam, 200 epochs", recipe, "tab:orange"),
     ("default", default, "tab:blue"),
 ]:
-    epochs = np.arange(1, reg.n_iter_ + 1)
-    ax_loss.plot(epochs, reg.history_["loss"], marker=".", color=color, label=name)
-ax_loss.set(xlabel="epoch", ylabel="training MSE", yscale="log", title="Loss")
-ax_loss.legend()
+    LossCurveDisplay.from_estimator(
+        reg, ax=ax_loss, name=name, log_scale=True, marker=".", color=color
+    )
+ax_loss.set(ylabel="training MSE", title="Loss")
 fig.tight_layout()
 
 # %%

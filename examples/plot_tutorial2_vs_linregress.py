@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from skneuron import NeuronRegressor
+from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 rng = np.random.default_rng(7)
 x = np.linspace(0, 1, 100)
@@ -76,29 +76,37 @@ print(f"recipe .score             {recipe.score(X, y):.6f}")
 # %%
 # Plot
 # ----
+# :class:`~skneuron.FittedLineDisplay` draws the recipe's line on the data with
+# the exact least-squares line (dashed), which is the line ``linregress`` finds
+# and the one the default fit ends on. :class:`~skneuron.LossCurveDisplay` draws
+# each fit's ``history_["loss"]``.
 fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
-ax_data.scatter(x, y, s=12, color="0.5", label="data")
-ax_data.plot(
-    x, ref.intercept + ref.slope * x, lw=3, color="tab:green", label="linregress"
+FittedLineDisplay.from_estimator(
+    recipe,
+    X,
+    y,
+    ax=ax_data,
+    name="adam(0.6), 30 epochs",
+    line_kwargs={"c": "tab:orange"},
+    reference_line_kwargs={"label": "least squares (linregress)"},
 )
-ax_data.plot(x, default.predict(X), "--", color="tab:blue", label="default")
-ax_data.plot(x, recipe.predict(X), color="tab:orange", label="adam(0.6), 30 epochs")
 ax_data.set(xlabel="x", ylabel="y", title="Fitted lines")
-ax_data.legend()
 
 for name, reg, color in [
     ("adam(0.6), 30 epochs", recipe, "tab:orange"),
     ("default", default, "tab:blue"),
 ]:
-    epochs = np.arange(1, reg.n_iter_ + 1)
-    ax_loss.plot(epochs, reg.history_["loss"], marker=".", color=color, label=name)
+    LossCurveDisplay.from_estimator(
+        reg, ax=ax_loss, name=name, log_scale=True, marker=".", color=color
+    )
 ax_loss.axhline(
     np.mean((y - ref.intercept - ref.slope * x) ** 2),
-    color="tab:green",
+    color="black",
+    linestyle="--",
     lw=1,
     label="least-squares MSE",
 )
-ax_loss.set(xlabel="epoch", ylabel="training MSE", yscale="log", title="Loss")
-ax_loss.legend()
+ax_loss.set(ylabel="training MSE", title="Loss")
+ax_loss.legend()  # again, to list the least-squares MSE too
 fig.tight_layout()
 plt.show()

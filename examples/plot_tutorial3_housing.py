@@ -5,124 +5,101 @@ Tutorial 3: one feature, then all of them, held out
 
 The third tutorial predicts house prices from one column of a housing data set
 with a Keras ``Dense(1)`` model: RMSprop with learning rate 0.005, mini-batches of
-16, 101 epochs, 30 % of the data kept aside for validation, and training and
-validation loss curves.
+16, 101 epochs, 30 % of the data kept aside with ``validation_split=0.3``, and
+training and validation loss curves.
 
 That data set has to be downloaded, so this example uses scikit-learn's diabetes
 data instead, which ships with scikit-learn: 442 patients, ten measurements each,
 and a disease-progression score one year later as the target. First one feature
 (body mass index, ``bmi``), then all ten.
 
-:class:`~skneuron.NeuronRegressor` has no ``validation_split``, so the 30 % are
-held out with :func:`~sklearn.model_selection.train_test_split` and the validation
-error is computed from ``predict``.
+:class:`~skneuron.NeuronRegressor` takes the same ``validation_split``: the held-out
+rows are drawn with ``random_state`` and never used for training (nor for the
+standardization inside), and ``history_["val_loss"]`` records their loss after
+every epoch, in the units of y.
 """
 
 # %%
-# Data and split
-# --------------
+# Data
+# ----
 # ``scaled=False`` keeps the original units (``bmi`` in kg/m², ``bp`` in mm Hg, ...)
 # instead of the pre-standardized copy; NeuronRegressor standardizes internally.
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
-from sklearn.metrics import mean_squared_error
-from sklearn.model_selection import train_test_split
 
-from skneuron import NeuronRegressor
+from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 data = load_diabetes(scaled=False)
-X_train, X_val, y_train, y_val = train_test_split(
-    data.data, data.target, test_size=0.3, random_state=0
-)
+X, y = data.data, data.target
 bmi = data.feature_names.index("bmi")
-print(f"{len(y_train)} training and {len(y_val)} validation samples")
 
 
-def rmsprop_recipe():
+def rmsprop_recipe(**params):
     """The tutorial's settings: a fixed budget of mini-batch RMSprop epochs."""
     return NeuronRegressor(
         optimizer="rmsprop",
         learning_rate=0.005,
         batch_size=16,
         epochs=101,
+        validation_split=0.3,
         tol=None,  # exactly 101 epochs, no convergence test
-        random_state=0,  # seeds the shuffling of the mini-batches
+        random_state=0,  # draws the validation rows and shuffles the mini-batches
+        **params,
     )
 
 
-def report(name, reg, X_tr, X_va):
-    mse_tr = mean_squared_error(y_train, reg.predict(X_tr))
-    mse_va = mean_squared_error(y_val, reg.predict(X_va))
-    print(f"{name:<16} train MSE {mse_tr:8.2f}   validation MSE {mse_va:8.2f}")
+def report(name, reg):
+    print(
+        f"{name:<22} epochs {reg.n_iter_:>4}  train MSE {reg.history_['loss'][-1]:8.2f}"
+        f"  validation MSE {reg.history_['val_loss'][-1]:8.2f}"
+    )
 
 
 # %%
 # One feature: body mass index
 # ----------------------------
-X_tr1, X_va1 = X_train[:, [bmi]], X_val[:, [bmi]]
-recipe1 = rmsprop_recipe().fit(X_tr1, y_train)
-default1 = NeuronRegressor().fit(X_tr1, y_train)
-ols1 = LinearRegression().fit(X_tr1, y_train)
-
-for name, reg in [("rmsprop recipe", recipe1), ("default", default1)]:
-    print(f"{name:<16} slope {reg.coef_[0]:9.4f}  intercept {reg.intercept_:10.4f}")
-print(
-    f"{'LinearRegression':<16} slope {ols1.coef_[0]:9.4f}  "
-    f"intercept {ols1.intercept_:10.4f}"
-)
-report("rmsprop recipe", recipe1, X_tr1, X_va1)
-report("default", default1, X_tr1, X_va1)
+# The recipe next to the default estimator given the same held-out rows
+# (``validation_split=0.3``, same ``random_state``), which trains until its
+# coefficients are exact.
+X_bmi = X[:, [bmi]]
+recipe1 = rmsprop_recipe().fit(X_bmi, y)
+default1 = NeuronRegressor(validation_split=0.3, random_state=0).fit(X_bmi, y)
+report("rmsprop recipe", recipe1)
+report("default", default1)
 
 # %%
-# With mini-batches, the recipe's weights keep moving by about one step
-# from batch to batch, so they end near the least-squares line rather than on it.
-# The training loss of each epoch is averaged over its mini-batches, as Keras
-# reports it.
+# With mini-batches, the recipe's weights keep moving by about one step from
+# batch to batch, so they end near the least-squares line rather than on it.
+# :class:`~skneuron.FittedLineDisplay` draws the data, the recipe's line and the
+# exact least-squares line on all rows (dashed); :class:`~skneuron.LossCurveDisplay`
+# draws the training loss (averaged over each epoch's mini-batches, as Keras
+# reports it) and the validation loss (dashed).
 fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
-grid = np.linspace(X_tr1.min(), X_tr1.max(), 2).reshape(-1, 1)
-ax_data.scatter(X_tr1, y_train, s=10, alpha=0.5, color="tab:green", label="train")
-ax_data.scatter(X_va1, y_val, s=10, alpha=0.5, color="tab:purple", label="validation")
-ax_data.plot(grid, recipe1.predict(grid), color="tab:orange", label="rmsprop recipe")
-ax_data.plot(grid, default1.predict(grid), "--", color="tab:blue", label="default")
+FittedLineDisplay.from_estimator(
+    recipe1, X_bmi, y, ax=ax_data, name="rmsprop recipe", scatter_kwargs={"s": 8}
+)
 ax_data.set(xlabel="body mass index", ylabel="disease progression", title="bmi only")
-ax_data.legend()
-
-ax_loss.plot(
-    np.arange(1, recipe1.n_iter_ + 1),
-    recipe1.history_["loss"],
-    color="tab:orange",
-    label="rmsprop recipe, training",
-)
-ax_loss.axhline(
-    mean_squared_error(y_val, recipe1.predict(X_va1)),
-    ls=":",
-    color="tab:orange",
-    label="rmsprop recipe, validation (end)",
-)
-ax_loss.plot(
-    np.arange(1, default1.n_iter_ + 1),
-    default1.history_["loss"],
-    ".-",
-    color="tab:blue",
-    label="default, training",
-)
-ax_loss.set(xlabel="epoch", ylabel="MSE", yscale="log", title="Loss")
-ax_loss.legend()
+for name, reg in [("rmsprop recipe", recipe1), ("default", default1)]:
+    LossCurveDisplay.from_estimator(reg, ax=ax_loss, name=name, log_scale=True)
+ax_loss.set(ylabel="MSE", title="Loss")
 fig.tight_layout()
 
 # %%
 # All ten features
 # ----------------
-# The same two estimators on every column. ``s1`` to ``s6`` are blood serum
-# measurements that are strongly correlated with each other, which makes the
-# least-squares problem badly conditioned: a direction in which the loss barely
-# changes, and along which a fixed budget of gradient steps makes little
-# progress.
-recipe = rmsprop_recipe().fit(X_train, y_train)
-default = NeuronRegressor().fit(X_train, y_train)
-ols = LinearRegression().fit(X_train, y_train)
+# The same on every column. ``s1`` to ``s6`` are blood serum measurements that are
+# strongly correlated with each other, which makes the least-squares problem
+# badly conditioned: a direction in which the loss barely changes, and along
+# which a fixed budget of gradient steps makes little progress.
+recipe = rmsprop_recipe().fit(X, y)
+default = NeuronRegressor(validation_split=0.3, random_state=0).fit(X, y)
+train_rows = np.setdiff1d(
+    np.arange(len(y)),
+    np.random.RandomState(0).permutation(len(y))[: int(np.ceil(0.3 * len(y)))],
+)
+ols = LinearRegression().fit(X[train_rows], y[train_rows])
 
 print(f"{'feature':>8}{'rmsprop':>10}{'default':>10}{'OLS':>10}")
 for i, feature in enumerate(data.feature_names):
@@ -131,46 +108,42 @@ for i, feature in enumerate(data.feature_names):
         f"{ols.coef_[i]:10.4f}"
     )
 print(
-    f"default stopped after {default.n_iter_} epochs; largest difference from "
-    f"LinearRegression {np.abs(default.coef_ - ols.coef_).max():.1e}"
+    "largest difference of the default from LinearRegression on the same 70 %: "
+    f"{np.abs(default.coef_ - ols.coef_).max():.1e}"
 )
-report("rmsprop recipe", recipe, X_train, X_val)
-report("default", default, X_train, X_val)
+report("rmsprop recipe", recipe)
+report("default", default)
+
+# %%
+# Early stopping
+# --------------
+# ``early_stopping=True`` ends training once the validation loss has not
+# improved for ``n_iter_no_change`` epochs and keeps the best epoch's weights,
+# like Keras' ``EarlyStopping(restore_best_weights=True)``.
+stopped = rmsprop_recipe(early_stopping=True, n_iter_no_change=10).set_params(
+    epochs=1000
+)
+stopped.fit(X, y)
+best = int(np.argmin(stopped.history_["val_loss"]))
+print(
+    f"early stopping ran {stopped.n_iter_} of 1000 epochs and kept epoch {best + 1} "
+    f"(validation MSE {stopped.history_['val_loss'][best]:.2f})"
+)
 
 # %%
 # The recipe's training loss looks flat long before its coefficients for the
-# serum columns ``s1`` to ``s5`` agree with least squares; the default keeps
-# going until they do, and matches
-# :class:`~sklearn.linear_model.LinearRegression`. Its loss is not monotone:
-# the momentum of the heavy-ball steps first overshoots. What the default
-# guarantees is the precision of the final coefficients, not a smooth curve.
+# serum columns agree with least squares; the default keeps going until they
+# do. Its loss is not monotone: the momentum of the heavy-ball steps first
+# overshoots. What the default guarantees is the precision of the final
+# coefficients, not a smooth curve. On held-out rows, the exact answer is not
+# always the best one: that is what early stopping (or ``alpha``) trades.
 fig, ax = plt.subplots(figsize=(6, 4))
-ax.plot(
-    np.arange(1, recipe.n_iter_ + 1),
-    recipe.history_["loss"],
-    color="tab:orange",
-    label="rmsprop recipe",
-)
-ax.plot(
-    np.arange(1, default.n_iter_ + 1),
-    default.history_["loss"],
-    color="tab:blue",
-    label="default",
-)
-ax.axhline(
-    mean_squared_error(y_train, ols.predict(X_train)),
-    color="k",
-    lw=1,
-    ls=":",
-    label="least-squares MSE",
-)
-ax.set(
-    xlabel="epoch",
-    ylabel="training MSE",
-    yscale="log",
-    xscale="log",
-    title="All ten features",
-)
-ax.legend()
+for name, reg in [
+    ("rmsprop recipe", recipe),
+    ("default", default),
+    ("early stopping", stopped),
+]:
+    LossCurveDisplay.from_estimator(reg, ax=ax, name=name, log_scale=True)
+ax.set(xscale="log", ylabel="MSE", title="All ten features")
 fig.tight_layout()
 plt.show()

@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     validate_data,
 )
@@ -49,12 +50,26 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         original units: ``1 / (2 * n_samples) * ||y - X w - b||^2 + alpha * l1_ratio
         * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2`` (sample weights normalized
         to sum to ``n_samples``). ``alpha=0`` is ordinary least squares; with
-        ``l1_ratio=0`` it matches ``Ridge(alpha=alpha * n_samples)``.
+        ``l1_ratio=0`` it matches ``Ridge(alpha=alpha * n_samples)``. With another
+        ``loss``, the same penalty is added to that loss's mean.
 
     l1_ratio : float, default=0.0
         Share of the L1 penalty in ``alpha``, in [0, 1]. The L1 part is applied as
         its proximal step (soft-thresholding by learning rate × strength) after every
         optimizer step, so exact zeros appear as in ``Lasso``.
+
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        The data term of the objective, a mean over samples (sample-weighted) of a
+        function of the residual ``r = y - X w - b``, in the units of y:
+        ``"squared_error"``: ``r**2 / 2`` (least squares, Keras' ``"mse"`` up to
+        the factor 1/2); ``"absolute_error"``: ``|r|`` (least absolute deviations,
+        Keras' ``"mae"``); ``"huber"``: ``r**2 / 2`` where ``|r| <= epsilon``, else
+        ``epsilon * |r| - epsilon**2 / 2`` (Keras' ``Huber(delta=epsilon)``).
+        Penalties are added as described under ``alpha``.
+
+    epsilon : float, default=1.0
+        Huber's threshold, in the units of y (Keras' ``delta``). Only used with
+        ``loss="huber"``.
 
     tol : float or None, default=1e-6
         Precision of the solution. Training stops once every coefficient is, by the
@@ -86,11 +101,24 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     shuffle : bool, default=True
         Whether to shuffle the samples before each epoch of mini-batch training.
 
+    validation_split : float, default=0.0
+        Fraction of the training rows held out to measure ``history_["val_loss"]``
+        each epoch (as in Keras), drawn at random with ``random_state``. The
+        standardization and training use the other rows only. ``0.0`` holds out
+        nothing.
+
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved (by more than ``tol``
+        relative) for ``n_iter_no_change`` epochs, and keep the weights of the best
+        epoch, like Keras' ``EarlyStopping(restore_best_weights=True)``. Needs
+        ``validation_split > 0``.
+
     n_iter_no_change : int, default=5
-        Number of consecutive epochs the convergence criterion must hold.
+        Number of consecutive epochs the convergence criterion must hold; with
+        ``early_stopping``, the patience of the validation loss.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of mini-batches. The weights start at zero. Global NumPy,
+        Seeds the choice of validation rows and the shuffling of mini-batches. The weights start at zero. Global NumPy,
         Python, Keras and TensorFlow random states are never used or changed.
 
     verbose : int, default=0
@@ -115,11 +143,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Names of features seen during :meth:`fit`, when X has string column names.
 
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (by :meth:`partial_fit`: the number of calls).
 
     history_ : dict of list
-        ``{"loss": [...]}``, the (sample-weighted) mean squared error of each epoch
-        in the units of y, as Keras' ``History`` records it.
+        ``{"loss": [...]}``, the (sample-weighted) mean loss of each epoch in the
+        units of y, as Keras' ``History`` records it (the mean squared error for
+        ``loss="squared_error"``, the mean absolute error or the mean Huber loss
+        otherwise; penalties not included); with ``validation_split`` also
+        ``"val_loss"``, the same measured on the held-out rows after each epoch.
+        :meth:`partial_fit` appends one entry per call.
 
     model_ : keras.Model
         The trained neuron in the original units: its ``Dense`` kernel is
@@ -141,6 +173,18 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     solution. The coefficients themselves only ever come from the optimizer's
     updates.
 
+    The absolute error has no gradient at its kink. With the automatic step it is
+    trained smoothed: as Huber's loss divided by a threshold that shrinks by tenths
+    from the standard deviation of y down to ``tol`` times it, each stage starting
+    from the previous one's weights; the result is within ``tol`` of the least
+    absolute deviations answer when the last stage converges. Any other optimizer
+    trains the plain absolute error with its subgradient, as Keras does.
+
+    :meth:`partial_fit` standardizes with the statistics of its first chunk and,
+    with the automatic step, takes the plain gradient step that is safe on any
+    chunk (1 / the largest squared row norm), without momentum: it approaches the
+    :meth:`fit` answer pass by pass, but only first-order fast.
+
     Examples
     --------
     >>> import numpy as np
@@ -161,6 +205,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "positive": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "optimizer": "no_validation",  # a name, class or instance; checked by Keras
         "learning_rate": [
@@ -170,6 +216,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -185,12 +233,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         positive=False,
         alpha=0.0,
         l1_ratio=0.0,
+        loss="squared_error",
+        epsilon=1.0,
         tol=1e-6,
         optimizer="sgd",
         learning_rate="auto",
         epochs=10_000,
         batch_size=None,
         shuffle=True,
+        validation_split=0.0,
+        early_stopping=False,
         n_iter_no_change=5,
         random_state=None,
         verbose=0,
@@ -202,12 +254,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self.positive = positive
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.loss = loss
+        self.epsilon = epsilon
         self.tol = tol
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.verbose = verbose
@@ -220,81 +276,116 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. Dense only: sparse X raises a ``TypeError``, since the
+            standardization inside centres every column, which makes it dense;
+            convert it with ``X.toarray()`` if it fits in memory.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the squared loss.
+            Non-negative weight of each sample in the loss.
 
         Returns
         -------
         self : NeuronRegressor
             The fitted estimator.
         """
-        from skneuron import _keras  # starts TensorFlow, only when training
-
-        X, y = validate_data(
-            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True
-        )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        Y = y.reshape(len(y), -1)
-        rng = check_random_state(self.random_state)
-
-        X_offset, X_scale = _standardizer(X, sample_weight, self.fit_intercept)
-        Y_offset, Y_scale = _standardizer(Y, sample_weight, self.fit_intercept)
-        Xs = (X - X_offset) / X_scale
-        Ys = (Y - Y_offset) / Y_scale
-        coef, intercept = self._initial_weights(X.shape[1], Y.shape[1])
-        kernel = coef * X_scale[:, None] / Y_scale  # in standardized units
-        bias = (intercept - Y_offset + X_offset @ coef) / Y_scale
-
-        kernel, bias, losses, converged, finite = _keras.train(
-            Xs,
-            Ys,
-            sample_weight,
-            # the penalties on original-unit coefficients, in standardized units
-            l2=self.alpha * (1 - self.l1_ratio) / X_scale**2,
-            l1=self.alpha * self.l1_ratio / np.outer(X_scale, Y_scale),
-            kernel=kernel,
-            bias=bias,
-            fit_intercept=self.fit_intercept,
-            positive=self.positive,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            seed=int(rng.randint(np.iinfo(np.int32).max)),
-            **self._progress(Y_scale),
-        )
-        if not finite or not (np.isfinite(kernel).all() and np.isfinite(bias).all()):
+        X, Y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
+        if self.early_stopping and not self.validation_split:
             raise ValueError(
-                "Training diverged: the loss became non-finite with "
-                f"optimizer={self.optimizer!r} and "
-                f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
-                "(or the default 'auto')."
+                "early_stopping=True needs held-out rows: set validation_split > 0."
             )
+        rng = check_random_state(self.random_state)
+        train, val = _split(len(X), self.validation_split, rng)
+        problem = self._standardize(X[train], Y[train], sample_weight[train])
+        kernel, bias = self._initial_weights(problem)
+        validation = None
+        if len(val):
+            validation = (*problem.transform(X[val], Y[val]), sample_weight[val])
 
-        coef = (kernel * Y_scale / X_scale[:, None]).T
-        intercept = Y_offset + Y_scale * bias - coef @ X_offset
-        if y.ndim == 1:
-            coef, intercept = coef[0], float(intercept[0])
-        self.coef_ = coef
-        self.intercept_ = intercept if self.fit_intercept else _zero_like(intercept)
-        self.n_iter_ = len(losses)
-        self.history_ = {"loss": (2 * losses * Y_scale**2).mean(1).tolist()}
-        self._keras_model = None
-        if self.tol is not None and not converged:
+        result = self._train(
+            problem,
+            kernel,
+            bias,
+            (*problem.transform(X[train], Y[train]), sample_weight[train]),
+            validation=validation,
+            epochs=self.epochs,
+            tol=self.tol,
+            early_stopping=self.early_stopping,
+            seed=int(rng.randint(np.iinfo(np.int32).max)),
+            **self._progress(problem),
+        )
+
+        self.n_iter_ = len(result["losses"])
+        self.history_ = {"loss": problem.loss_in_y_units(result["losses"])}
+        if validation is not None:
+            self.history_["val_loss"] = problem.loss_in_y_units(result["val_losses"])
+        stopped = result["converged"] or result["early_stopped"]
+        if self.tol is not None and not stopped:
             warnings.warn(
                 f"NeuronRegressor did not converge in {self.epochs} epochs "
                 f"(tol={self.tol}); increase epochs or change learning_rate.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train the neuron for one pass over (X, y), continuing where it stopped.
+
+        The first call (or :meth:`fit`) fixes the number of features and targets
+        and the standardization of X and y, which is taken from that first chunk;
+        later calls continue from the current weights and the optimizer's state
+        (momentum, moment estimates). ``validation_split``, ``early_stopping`` and
+        ``tol`` are not used here.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : NeuronRegressor
+            The updated estimator.
+        """
+        first = not hasattr(self, "_stream")
+        X, Y, sample_weight = self._validate_input(X, y, sample_weight, reset=first)
+        if first:
+            rng = check_random_state(self.random_state)
+            problem = self._standardize(X, Y, sample_weight)
+            kernel, bias = self._initial_weights(problem)
+            stream, n_iter, losses = None, 0, []
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+        else:
+            stream = self._stream
+            problem, kernel, bias = stream["problem"], stream["kernel"], stream["bias"]
+            n_iter, losses, seed = self.n_iter_, self.history_["loss"], stream["seed"]
+            if Y.shape[1] != len(problem.Y_scale):
+                raise ValueError(
+                    f"y has {Y.shape[1]} targets, but NeuronRegressor was trained "
+                    f"on {len(problem.Y_scale)} by its first partial_fit or fit."
+                )
+        result = self._train(
+            problem,
+            kernel,
+            bias,
+            (*problem.transform(X, Y), sample_weight),
+            validation=None,
+            epochs=1,
+            tol=None,
+            early_stopping=False,
+            seed=seed,
+            first_epoch=n_iter,
+            stream=stream,
+            streaming=True,
+        )
+        self.n_iter_ = n_iter + 1
+        self.history_ = {"loss": losses + problem.loss_in_y_units(result["losses"])}
         return self
 
     def predict(self, X):
@@ -311,7 +402,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, dtype="numeric")
         return X @ self.coef_.T + self.intercept_
 
     @property
@@ -342,15 +433,143 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     # -- helpers ----------------------------------------------------------------
-    def _initial_weights(self, n_features, n_targets):
+    def _validate_input(self, X, y, sample_weight, reset):
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
+        )
+        X = X.astype(np.float64, copy=False)
+        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.max(initial=0) > 0:
+            raise ValueError("sample_weight must not be all zeros.")
+        # the answer does not depend on the weights' scale; their sum must not
+        # overflow, nor tiny ones be flushed to zero by TensorFlow
+        sample_weight = sample_weight / sample_weight.max()
+        self._y_ndim = y.ndim
+        return X, y.reshape(len(y), -1), sample_weight
+
+    def _standardize(self, X, Y, sample_weight):
+        """The preconditioned problem: standardized units and penalties in them."""
+        X_offset, X_scale = _standardizer(X, sample_weight, self.fit_intercept)
+        Y_offset, Y_scale = _standardizer(Y, sample_weight, self.fit_intercept)
+        return _Standardized(
+            X_offset,
+            X_scale,
+            Y_offset,
+            Y_scale,
+            self.loss,
+            self.alpha,
+            self.l1_ratio,
+            self.epsilon,
+        )
+
+    def _initial_weights(self, problem):
         """Start from zero, or from the previous fit with ``warm_start``."""
+        n_features, n_targets = len(problem.X_scale), len(problem.Y_scale)
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.atleast_2d(self.coef_)
             if coef.shape == (n_targets, n_features):
-                return coef.T.copy(), np.atleast_1d(self.intercept_).astype(float)
+                return problem.to_standardized(coef, self.intercept_)
         return np.zeros((n_features, n_targets)), np.zeros(n_targets)
 
-    def _progress(self, Y_scale):
+    def _train(
+        self,
+        problem,
+        kernel,
+        bias,
+        data,
+        *,
+        validation,
+        epochs,
+        tol,
+        early_stopping,
+        seed,
+        first_epoch=0,
+        stream=None,
+        streaming=False,
+        **progress,
+    ):
+        """Train the Keras neuron on standardized data; set the fitted attributes."""
+        from skneuron import _keras  # starts TensorFlow, only when training
+
+        Xs, Ys, sample_weight = data
+        if stream is None:  # a new fit: the optimizer's step from this data
+            plan = _keras.schedule(
+                Xs,
+                sample_weight,
+                fit_intercept=self.fit_intercept,
+                l2=problem.l2,
+                loss=self.loss,
+                optimizer=self.optimizer,
+                learning_rate=self.learning_rate,
+                # partial_fit's chunks differ: it takes a step safe on any of them
+                batched=streaming
+                or (self.batch_size is not None and self.batch_size < len(Xs)),
+            )
+            optimizer_state = None
+        else:
+            plan, optimizer_state = stream["plan"], stream["optimizer_state"]
+            plan = (_keras.class_from_path(plan[0]), *plan[1:])
+        cls, config, smooth, strong = plan
+        result = _keras.train(
+            Xs,
+            Ys,
+            sample_weight,
+            validation=validation,
+            l2=problem.l2,
+            l1=problem.l1,
+            epsilon=problem.epsilon_scaled,
+            kernel=kernel,
+            bias=bias,
+            fit_intercept=self.fit_intercept,
+            positive=self.positive,
+            loss=self.loss,
+            cls=cls,
+            config=config,
+            smooth=smooth,
+            strong=strong,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            early_stopping=early_stopping,
+            seed=seed,
+            first_epoch=first_epoch,
+            optimizer_state=optimizer_state,
+            **progress,
+        )
+        kernel, bias = result["kernel"], result["bias"]
+        if not (
+            result["finite"] and np.isfinite(kernel).all() and np.isfinite(bias).all()
+        ):
+            raise ValueError(
+                "Training diverged: the loss became non-finite with "
+                f"optimizer={self.optimizer!r} and "
+                f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
+                "(or the default 'auto')."
+            )
+        coef, intercept = problem.to_original(kernel, bias)
+        if self._y_ndim == 1:
+            coef, intercept = coef[0], float(intercept[0])
+        self.coef_ = coef
+        self.intercept_ = intercept if self.fit_intercept else _zero_like(intercept)
+        self._keras_model = None
+        # what partial_fit needs to continue: kept exactly, in standardized units
+        self._stream = {
+            "problem": problem,
+            "kernel": kernel,
+            "bias": bias,
+            # the optimizer class by import path: unpickling must not need Keras
+            "plan": (f"{cls.__module__}:{cls.__qualname__}", config, smooth, strong),
+            "optimizer_state": result["optimizer_state"],
+            "seed": seed,
+        }
+        return result
+
+    def _progress(self, problem):
         """Progress output for ``verbose``: chunked training with a callback."""
         if not self.verbose:
             return {}
@@ -359,8 +578,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         bar = Progbar(self.epochs, verbose=1) if self.verbose == 1 else None
 
         def report(first, losses):
-            mse = (2 * losses * Y_scale**2).mean(1)
-            for i, loss in enumerate(mse, start=first + 1):
+            for i, loss in enumerate(problem.loss_in_y_units(losses), start=first + 1):
                 if bar is not None:
                     bar.update(i, [("loss", loss)], finalize=False)
                 else:
@@ -369,16 +587,86 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         return {"on_epochs": report, "chunk": max(1, min(100, self.epochs // 50))}
 
 
+class _Standardized:
+    """The problem the neuron is trained on: X and y standardized (tutorial 4).
+
+    Holds the offsets and scales, and the penalty strengths and Huber threshold
+    that make the standardized objective the user's objective (in original units)
+    divided by ``Y_scale ** p``, ``p`` being the loss's degree (2 for the squared
+    and Huber losses, 1 for the absolute error).
+    """
+
+    def __init__(
+        self, X_offset, X_scale, Y_offset, Y_scale, loss, alpha, l1_ratio, epsilon
+    ):
+        self.X_offset, self.X_scale = X_offset, X_scale
+        self.Y_offset, self.Y_scale = Y_offset, Y_scale
+        self.loss = loss
+        p = 1 if loss == "absolute_error" else 2
+        # alpha * (1 - l1_ratio) / 2 * ||w||² and alpha * l1_ratio * ||w||_1 with
+        # w = kernel * Y_scale / X_scale, divided by Y_scale ** p
+        shape = (len(X_scale), len(Y_scale))
+        self.l2, self.l1 = np.zeros(shape), np.zeros(shape)
+        if alpha * (1 - l1_ratio) > 0:
+            self.l2 = alpha * (1 - l1_ratio) * np.outer(X_scale**-2, Y_scale ** (2 - p))
+        if alpha * l1_ratio > 0:
+            self.l1 = alpha * l1_ratio * np.outer(1 / X_scale, Y_scale ** (1 - p))
+        self.epsilon_scaled = epsilon / Y_scale
+
+    def transform(self, X, Y):
+        return (X - self.X_offset) / self.X_scale, (Y - self.Y_offset) / self.Y_scale
+
+    def to_original(self, kernel, bias):
+        coef = (kernel * self.Y_scale / self.X_scale[:, None]).T
+        return coef, self.Y_offset + self.Y_scale * bias - coef @ self.X_offset
+
+    def to_standardized(self, coef, intercept):
+        kernel = coef.T * self.X_scale[:, None] / self.Y_scale
+        bias = (intercept - self.Y_offset + self.X_offset @ coef.T) / self.Y_scale
+        return kernel, np.atleast_1d(bias).astype(float)
+
+    def loss_in_y_units(self, losses):
+        """Per-epoch loss, averaged over targets, in the units of y (as Keras'
+        ``mse``, ``mae`` and ``huber`` losses report it)."""
+        factor = {
+            "squared_error": 2 * self.Y_scale**2,  # the half MSE is trained
+            "huber": self.Y_scale**2,
+            "absolute_error": self.Y_scale,
+        }[self.loss]
+        return (np.asarray(losses) * factor).mean(1).tolist()
+
+
+def _split(n_samples, fraction, rng):
+    """Training and validation rows, the latter drawn with the estimator's RNG."""
+    if not fraction:
+        return np.arange(n_samples), np.arange(0)
+    n_val = int(np.ceil(fraction * n_samples))
+    if n_val >= n_samples:
+        raise ValueError(
+            f"validation_split={fraction} leaves no training rows out of "
+            f"{n_samples} samples."
+        )
+    order = rng.permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
 def _standardizer(A, sample_weight, center):
-    """Weighted column offsets and scales; constant columns keep scale 1."""
-    offset = (
-        np.average(A, axis=0, weights=sample_weight) if center else np.zeros(A.shape[1])
-    )
-    scale = np.sqrt(np.average((A - offset) ** 2, axis=0, weights=sample_weight))
-    tiny = scale <= 1e-12 * np.abs(offset)
-    scale[tiny | (scale == 0)] = 1.0
-    if center:  # a constant column must centre to exact zeros, not round-off noise
-        offset = np.where(tiny, A[0] if len(A) else 0.0, offset)
+    """Weighted column offsets and scales; constant columns keep scale 1.
+
+    Computed on the deviations from the first row, divided by their largest size,
+    so that neither huge (1e300), tiny (1e-300) nor offset-dominated values (time
+    stamps) overflow or lose their spread, and a constant column centres to exact
+    zeros.
+    """
+    first = A[0] if center and len(A) else np.zeros(A.shape[1])
+    size = np.abs(A - first).max(axis=0, initial=0.0)
+    size[~(size > 0)] = 1.0
+    D = (A - first) / size
+    mean = np.average(D, axis=0, weights=sample_weight) if center else 0.0
+    spread = np.sqrt(np.average((D - mean) ** 2, axis=0, weights=sample_weight))
+    offset = first + mean * size if center else np.zeros(A.shape[1])
+    scale = spread * size
+    scale[~(spread > 0) | ~np.isfinite(scale)] = 1.0
     return offset, scale
 
 

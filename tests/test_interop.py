@@ -181,3 +181,78 @@ def test_fresh_process_predicts_the_same(fitted, diabetes, tmp_path):
     total, bias = out.stdout.split()
     assert float(total) == fitted.predict(X).sum()
     assert float(bias) == pytest.approx(fitted.intercept_, rel=1e-6)
+
+
+def test_many_setups_in_one_process_log_no_retracing_warning(diabetes):
+    import logging
+
+    X, y = diabetes
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        for params in [
+            {},
+            {"fit_intercept": False},
+            {"positive": True},
+            {"optimizer": "adam", "tol": None, "epochs": 3},
+            {"optimizer": "rmsprop", "tol": None, "epochs": 3},
+            {"batch_size": 64, "tol": None, "epochs": 3},
+            {"loss": "huber", "epsilon": 50.0},
+            {"validation_split": 0.2, "random_state": 0},
+            {"validation_split": 0.2, "early_stopping": True, "random_state": 0},
+        ]:
+            NeuronRegressor(**params).fit(X[:, : 3 + len(records)], y)
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
+
+
+def _rss_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise OSError("no VmRSS")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_many_fits_of_clones_do_not_grow(diabetes):
+    """A short version of benchmarks/bench_long_run.py: memory and graphs stay put."""
+    from sklearn.base import clone
+
+    from skneuron import _keras
+
+    X, y = diabetes
+    template = NeuronRegressor()
+    first = clone(template).fit(X, y).coef_
+    rss = []
+    for _ in range(60):
+        coef = clone(template).fit(X, y).coef_
+        np.testing.assert_array_equal(coef, first)  # same graph, same answer
+        rss.append(_rss_mb())
+    assert rss[-1] - rss[9] < 20  # MB, generous: the benchmark measures the real
+    assert sum(len(idle) for idle in _keras._pool.values()) <= _keras._POOL_SIZE
+
+
+def test_dask_ml_incremental_in_processes_matches_a_local_loop():
+    """dask-ml's Incremental ships the estimator between processes per block."""
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5] + [2.0, -1.0, 0.0]
+    y = X @ [1.5, -2.0, 4.0] + 3.0 + 0.1 * rng.normal(size=300)
+    inc = wrappers.Incremental(NeuronRegressor(random_state=0), shuffle_blocks=False)
+    with dask.config.set(scheduler="processes", num_workers=2):
+        for _ in range(2):
+            inc.partial_fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
+    local = NeuronRegressor(random_state=0)
+    for _ in range(2):
+        for rows in np.array_split(np.arange(300), 3):
+            local.partial_fit(X[rows], y[rows])
+    np.testing.assert_array_equal(inc.estimator_.coef_, local.coef_)
+    assert inc.estimator_.n_iter_ == 6

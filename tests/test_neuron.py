@@ -176,9 +176,19 @@ def test_tutorial_recipes_run(tutorials):
     np.testing.assert_allclose(reg.coef_, ref.coef_, rtol=0.05)
     assert reg.history_["loss"][-1] < reg.history_["loss"][0]
     reg = NeuronRegressor(
-        optimizer="rmsprop", learning_rate=0.005, batch_size=16, epochs=101, tol=None
+        optimizer="adam", learning_rate=0.6, epochs=30, random_state=0
+    ).fit(*tutorials["tutorial2"])  # tutorial 2: stops on its own or warns
+    assert 1 <= reg.n_iter_ <= 30
+    reg = NeuronRegressor(
+        optimizer="rmsprop",
+        learning_rate=0.005,
+        batch_size=16,
+        epochs=101,
+        validation_split=0.3,
+        tol=None,
+        random_state=0,
     ).fit(X, y)
-    assert reg.n_iter_ == 101
+    assert reg.n_iter_ == 101 and len(reg.history_["val_loss"]) == 101
     np.testing.assert_allclose(reg.coef_, ref.coef_, rtol=0.1)
 
 

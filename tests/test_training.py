@@ -1,0 +1,264 @@
+"""Losses, validation and streaming: each checked against an independent answer."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog, minimize
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import KFold
+
+from skneuron import NeuronRegressor
+
+
+@pytest.fixture(scope="module")
+def heavy_tailed():
+    """Well-conditioned data with Student-t noise, columns of very different units."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)) * [1.0, 10.0, 100.0] + [0.0, 5.0, -50.0]
+    y = X @ [2.0, -0.3, 0.05] + 4.0 + rng.standard_t(2, size=60)
+    return X, y
+
+
+def _least_absolute_deviations(X, y, sample_weight):
+    """The absolute-error minimiser as a linear program (scipy's HiGHS)."""
+    n, d = X.shape
+    w = sample_weight / sample_weight.sum()
+    A = np.hstack([X, np.ones((n, 1)), np.eye(n), -np.eye(n)])
+    cost = np.r_[np.zeros(d + 1), w, w]
+    bounds = [(None, None)] * (d + 1) + [(0, None)] * (2 * n)
+    res = linprog(cost, A_eq=A, b_eq=y, bounds=bounds, method="highs")
+    return res.x[:d], res.x[d], res.fun
+
+
+def _huber(residual, epsilon):
+    size = np.abs(residual)
+    return np.where(
+        size <= epsilon, 0.5 * residual**2, epsilon * size - 0.5 * epsilon**2
+    )
+
+
+def _weights(n, seed=1):
+    return np.random.default_rng(seed).uniform(0.5, 2.0, n)
+
+
+# -- losses --------------------------------------------------------------------
+def test_absolute_error_reaches_the_linear_programming_answer(heavy_tailed):
+    X, y = heavy_tailed
+    coef, intercept, best = _least_absolute_deviations(X, y, np.ones(len(y)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = NeuronRegressor(loss="absolute_error").fit(X, y)
+    objective = np.mean(np.abs(y - reg.predict(X)))
+    assert objective <= best * (1 + 1e-6)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-5)
+    np.testing.assert_allclose(reg.intercept_, intercept, rtol=1e-5)
+    # the history is the mean absolute error, in the units of y
+    assert reg.history_["loss"][-1] == pytest.approx(objective, rel=1e-5)
+
+
+def test_weighted_absolute_error_is_near_the_answer_or_warns(heavy_tailed):
+    X, y = heavy_tailed
+    sw = _weights(len(y))
+    coef, intercept, best = _least_absolute_deviations(X, y, sw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reg = NeuronRegressor(loss="absolute_error").fit(X, y, sample_weight=sw)
+    objective = np.average(np.abs(y - reg.predict(X)), weights=sw)
+    assert objective <= best * (1 + 1e-5)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-3)
+    if objective > best * (1 + 1e-6):  # not within tol: it must say so
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.05])
+def test_huber_matches_scipy_minimize(heavy_tailed, alpha):
+    X, y = heavy_tailed
+    sw, epsilon = _weights(len(y)), 1.5
+
+    def objective(p):
+        data = np.average(_huber(y - X @ p[:-1] - p[-1], epsilon), weights=sw)
+        return data + alpha / 2 * p[:-1] @ p[:-1]
+
+    start = np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None)[0]
+    res = minimize(objective, start, method="BFGS", options={"gtol": 1e-10})
+    reg = NeuronRegressor(loss="huber", epsilon=epsilon, alpha=alpha)
+    reg.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(reg.coef_, res.x[:-1], rtol=1e-5)
+    np.testing.assert_allclose(reg.intercept_, res.x[-1], rtol=1e-5)
+    assert objective(np.r_[reg.coef_, reg.intercept_]) <= res.fun + 1e-12
+
+
+def test_huber_with_a_huge_epsilon_is_least_squares(heavy_tailed):
+    X, y = heavy_tailed
+    huber = NeuronRegressor(loss="huber", epsilon=1e6).fit(X, y)
+    exact = np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None)[0]
+    np.testing.assert_allclose(huber.coef_, exact[:-1], rtol=1e-6)
+
+
+def test_epsilon_is_in_the_units_of_y(heavy_tailed):
+    X, y = heavy_tailed
+    small = NeuronRegressor(loss="huber", epsilon=0.5).fit(X, y)
+    scaled = NeuronRegressor(loss="huber", epsilon=0.5 * 1000).fit(X, y * 1000)
+    np.testing.assert_allclose(scaled.coef_, small.coef_ * 1000, rtol=1e-5)
+
+
+def test_absolute_error_with_a_keras_optimizer_runs_its_epochs(heavy_tailed):
+    X, y = heavy_tailed
+    reg = NeuronRegressor(
+        loss="absolute_error", optimizer="adam", learning_rate=0.1, epochs=50, tol=None
+    ).fit(X, y)
+    assert reg.n_iter_ == 50 and len(reg.history_["loss"]) == 50
+    assert reg.history_["loss"][-1] < reg.history_["loss"][0]
+
+
+# -- validation ------------------------------------------------------------------
+def test_validation_rows_are_held_out_and_drawn_by_random_state(diabetes):
+    X, y = diabetes
+    reg = NeuronRegressor(validation_split=0.25, random_state=3).fit(X, y)
+    # the same fit on the training rows alone: the held-out rows leak nowhere
+    rows = np.random.RandomState(3).permutation(len(X))[int(np.ceil(0.25 * len(X))) :]
+    alone = NeuronRegressor().fit(X[rows], y[rows])
+    np.testing.assert_allclose(reg.coef_, alone.coef_, rtol=1e-8)
+    held_out = np.setdiff1d(np.arange(len(X)), rows)
+    mse = np.mean((y[held_out] - reg.predict(X[held_out])) ** 2)
+    assert reg.history_["val_loss"][-1] == pytest.approx(mse, rel=1e-6)
+    assert len(reg.history_["val_loss"]) == len(reg.history_["loss"]) == reg.n_iter_
+    again = NeuronRegressor(validation_split=0.25, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(again.coef_, reg.coef_)
+    other = NeuronRegressor(validation_split=0.25, random_state=4).fit(X, y)
+    assert not np.allclose(other.coef_, reg.coef_)
+
+
+def test_no_rows_are_withheld_without_validation(diabetes):
+    X, y = diabetes
+    reg = NeuronRegressor().fit(X, y)
+    assert "val_loss" not in reg.history_
+    exact = np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None)[0]
+    np.testing.assert_allclose(reg.coef_, exact[:-1], rtol=1e-6)
+
+
+def test_validation_folds_do_not_leak_across_cross_validation(diabetes):
+    X, y = diabetes
+    reg = NeuronRegressor(validation_split=0.2, random_state=0)
+    for train, _ in KFold(3).split(X):
+        fold = clone(reg).fit(X[train], y[train])
+        alone = clone(reg).fit(X[train], y[train])
+        np.testing.assert_array_equal(fold.coef_, alone.coef_)
+
+
+def test_early_stopping_keeps_the_best_weights(heavy_tailed):
+    X, y = heavy_tailed
+    reg = NeuronRegressor(
+        optimizer="adam",
+        learning_rate=0.05,
+        epochs=2000,
+        validation_split=0.3,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    ).fit(X, y)
+    val = np.asarray(reg.history_["val_loss"])
+    assert reg.n_iter_ < 2000  # it stopped early
+    assert np.argmin(val) == reg.n_iter_ - 1 - 10  # patience epochs after the best
+    rows = np.random.RandomState(0).permutation(len(X))[: int(np.ceil(0.3 * len(X)))]
+    mse = np.mean((y[rows] - reg.predict(X[rows])) ** 2)
+    assert mse == pytest.approx(val.min(), rel=1e-6)
+
+
+def test_early_stopping_needs_validation_rows():
+    with pytest.raises(ValueError, match="validation_split"):
+        NeuronRegressor(early_stopping=True).fit(np.eye(4), np.arange(4.0))
+    with pytest.raises(ValueError, match="no training rows"):
+        NeuronRegressor(validation_split=0.9).fit(np.eye(2), np.arange(2.0))
+
+
+# -- streaming ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chunks():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 3)) * [1.0, 3.0, 0.5] + [2.0, -1.0, 0.0]
+    y = X @ [1.5, -2.0, 4.0] + 3.0 + 0.1 * rng.normal(size=400)
+    return X, y, np.array_split(np.arange(400), 4)
+
+
+def test_partial_fit_passes_approach_fit(chunks):
+    X, y, parts = chunks
+    full = NeuronRegressor().fit(X, y)
+    stream = NeuronRegressor()
+    errors = []
+    for n_pass in range(200):
+        for part in parts:
+            stream.partial_fit(X[part], y[part])
+        if n_pass in (9, 199):
+            errors.append(np.abs(stream.coef_ - full.coef_).max())
+    assert errors[1] < errors[0] and errors[1] < 1e-2
+    assert stream.n_iter_ == 800 and len(stream.history_["loss"]) == 800
+
+
+def test_partial_fit_fixes_features_and_targets(chunks):
+    X, y, parts = chunks
+    reg = NeuronRegressor().partial_fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match="3 features"):
+        reg.partial_fit(X[:50, :2], y[:50])
+    with pytest.raises(ValueError, match="targets"):
+        reg.partial_fit(X[:50], np.c_[y[:50], y[:50]])
+
+
+def test_partial_fit_keeps_the_optimizer_state(chunks):
+    X, y, parts = chunks
+    reg = NeuronRegressor(optimizer="adam", learning_rate=0.01)
+    reg.partial_fit(X, y).partial_fit(X, y)
+    # Adam's first two steps move each weight by about the learning rate; a fresh
+    # optimizer (state lost) would repeat the first step's bias-corrected size
+    state = reg._stream["optimizer_state"]
+    assert int(state[0]) == 2  # iterations
+    restarted = NeuronRegressor(optimizer="adam", learning_rate=0.01)
+    restarted.partial_fit(X, y)
+    restarted._stream["optimizer_state"] = None
+    restarted.partial_fit(X, y)
+    assert not np.allclose(restarted.coef_, reg.coef_)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"optimizer": "adam", "batch_size": 32}, {"loss": "absolute_error"}],
+    ids=["default", "adam-minibatch", "absolute"],
+)
+def test_partial_fit_interrupted_by_pickle_ends_the_same(chunks, params):
+    X, y, parts = chunks
+    straight = NeuronRegressor(random_state=0, **params)
+    interrupted = NeuronRegressor(random_state=0, **params)
+    for _ in range(3):
+        for part in parts:
+            straight.partial_fit(X[part], y[part])
+            interrupted = pickle.loads(pickle.dumps(interrupted))
+            interrupted.partial_fit(X[part], y[part])
+    np.testing.assert_array_equal(interrupted.coef_, straight.coef_)
+    np.testing.assert_array_equal(interrupted.intercept_, straight.intercept_)
+    assert interrupted.history_ == straight.history_
+
+
+def test_partial_fit_after_fit_continues_and_fit_starts_over(chunks):
+    X, y, parts = chunks
+    reg = NeuronRegressor().fit(X, y)
+    coef = reg.coef_.copy()
+    reg.partial_fit(X, y)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-6)  # already at the optimum
+    assert reg.n_iter_ == len(reg.history_["loss"])
+    refit = clone(reg).fit(X[:100], y[:100])
+    assert refit.n_iter_ == len(refit.history_["loss"])
+
+
+def test_warm_start_continues_from_the_previous_coefficients(diabetes):
+    X, y = diabetes
+    reg = NeuronRegressor(warm_start=True, tol=None, epochs=5).fit(X, y)
+    mse = np.mean((y - reg.predict(X)) ** 2)
+    reg.fit(X, y)
+    # the second fit's first epoch is measured at the first fit's weights
+    assert reg.history_["loss"][0] == pytest.approx(mse, rel=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg.set_params(tol=1e-6, epochs=10_000).fit(X, y)
