@@ -1,7 +1,7 @@
 """Small Sphinx helpers for the skneuron documentation.
 
 - ``ExampleOrder``: the order of the example gallery (the tutorials first, in their
-  own order, then the scikit-learn workflows), for sphinx-gallery's
+  own order, then the scikit-learn workflows, then scikeras), for sphinx-gallery's
   ``within_subsection_order``.
 - ``optional-literalinclude``: a ``literalinclude`` of a file that may not exist
   yet (benchmark results are produced by a script, not committed by hand). When the
@@ -31,6 +31,7 @@ EXAMPLE_ORDER = [
     "plot_tutorial4_standardize.py",
     "plot_pipeline_swap.py",
     "plot_grid_search.py",
+    "plot_scikeras.py",
 ]
 
 
