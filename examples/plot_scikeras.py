@@ -25,8 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 
-from skneuron import NeuronRegressor
-from skneuron._scikeras import neuron_model
+from skneuron import NeuronRegressor, neuron_model
 
 rng = np.random.default_rng(0)
 n = 200

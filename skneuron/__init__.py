@@ -2,6 +2,13 @@
 
 from skneuron._neuron import NeuronRegressor
 from skneuron._plot import FittedLineDisplay, LossCurveDisplay
+from skneuron._scikeras import neuron_model
 
-__all__ = ["FittedLineDisplay", "LossCurveDisplay", "NeuronRegressor", "__version__"]
+__all__ = [
+    "FittedLineDisplay",
+    "LossCurveDisplay",
+    "NeuronRegressor",
+    "neuron_model",
+    "__version__",
+]
 __version__ = "0.1.0"

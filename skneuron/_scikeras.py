@@ -94,7 +94,7 @@ def neuron_model(
 
     >>> import numpy as np
     >>> from scikeras.wrappers import KerasRegressor
-    >>> from skneuron import neuron_model  # doctest: +SKIP
+    >>> from skneuron import neuron_model
     >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
     >>> y = X @ [2.0, -1.0] + 1.0
     >>> reg = KerasRegressor(
