@@ -503,7 +503,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         from skneuron import _keras  # starts TensorFlow, only when training
 
         Xs, Ys, sample_weight = data
-        if stream is None:  # a new fit: the optimizer's step from this data
+        if stream is None or stream["streaming"] != streaming:  # a fresh optimizer
             plan = _keras.schedule(
                 Xs,
                 sample_weight,
@@ -574,6 +574,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             "plan": (f"{cls.__module__}:{cls.__qualname__}", config, smooth, strong),
             "optimizer_state": result["optimizer_state"],
             "seed": seed,
+            "streaming": streaming,
         }
         return result
 
