@@ -298,6 +298,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         train, val = _split(len(X), self.validation_split, rng)
+        if not sample_weight[train].max(initial=0) > 0:
+            raise ValueError(
+                "sample_weight is zero on every training row left by "
+                f"validation_split={self.validation_split}."
+            )
         problem = self._standardize(X[train], Y[train], sample_weight[train])
         kernel, bias = self._initial_weights(problem)
         validation = None

@@ -173,6 +173,12 @@ def test_early_stopping_needs_validation_rows():
         NeuronRegressor(early_stopping=True).fit(np.eye(4), np.arange(4.0))
     with pytest.raises(ValueError, match="no training rows"):
         NeuronRegressor(validation_split=0.9).fit(np.eye(2), np.arange(2.0))
+    X, y = np.arange(20.0)[:, None], np.arange(20.0)
+    held_out = np.random.RandomState(0).permutation(20)[:5]
+    weights = np.zeros(20)
+    weights[held_out] = 1.0
+    with pytest.raises(ValueError, match="zero on every training row"):
+        NeuronRegressor(validation_split=0.25, random_state=0).fit(X, y, weights)
 
 
 # -- streaming ---------------------------------------------------------------------
