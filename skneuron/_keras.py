@@ -171,9 +171,9 @@ def _freeze(config):
 class _Trainer:
     """A Keras neuron, a Keras optimizer and the traced loop that trains it.
 
-    Besides the model and optimizer it keeps the state of the stopping rules
-    (convergence streak, best validation loss and the weights that reached it) in
-    variables, so that training may be split into several calls.
+    Besides the model and optimizer it keeps the state of early stopping (the best
+    validation loss, the weights that reached it, the epochs since) in variables,
+    so that training may be split into several calls.
 
     With ``smooth`` (the absolute error under the automatic step) the loss trained
     is the absolute error smoothed within ``epsilon`` (Huber's loss divided by
@@ -597,9 +597,8 @@ def train(
     convergence test held (``converged``) or early stopping ended training
     (``early_stopped``), whether the loss stayed ``finite``, and the
     ``optimizer_state`` to continue from. ``on_epochs(first, losses, val_losses)``
-    is called
-    after each chunk of epochs (for progress output); without it each stage runs
-    in one call.
+    is called after each chunk of epochs (for progress output); without it each
+    stage runs in one call.
     """
     n_samples, n_features = X.shape
     n_targets = Y.shape[1]
@@ -658,7 +657,7 @@ def train(
     else:
         stages = _stages(tol, epochs)
     losses, val_losses, epoch = [], [], 0
-    finite = converged = stopped = True
+    finite, converged, stopped = True, False, False
     try:
         trainer.reset(
             kernel, bias, lr if isinstance(lr, float) else None, optimizer_state
