@@ -546,13 +546,15 @@ def schedule(
 
 def _stages(tol, epochs):
     """Smoothing thresholds for the absolute error and each one's tolerance and
-    epoch budget: from 1 down to ``tol`` (standardized units of y) by tenths."""
+    epoch budget: from 1 down to ``tol`` (standardized units of y) by half-decades
+    (shorter steps than decades made the whole path about twice as fast)."""
     if tol is None:  # exactly `epochs` epochs, shared by the stages down to 1e-8
-        n = 9
-        return [(10.0**-k, None, epochs // n + (k < epochs % n)) for k in range(n)]
-    n = max(1, int(np.ceil(-np.log10(max(tol, 1e-15)))) + 1)
+        n = 17
+        budgets = [epochs // n + (k < epochs % n) for k in range(n)]
+        return [(10 ** (-k / 2), None, budget) for k, budget in enumerate(budgets)]
+    n = max(1, int(np.ceil(-2 * np.log10(max(tol, 1e-15)) - 1e-9))) + 1
     # a stage's answer is only O(epsilon) from the final one: solve it that well
-    return [(10.0**-k, max(tol, 10.0**-k), epochs) for k in range(n)]
+    return [(10 ** (-k / 2), max(tol, 10 ** (-k / 2)), epochs) for k in range(n)]
 
 
 def train(

@@ -175,11 +175,13 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     updates.
 
     The absolute error has no gradient at its kink. With the automatic step it is
-    trained smoothed: as Huber's loss divided by a threshold that shrinks by tenths
-    from the standard deviation of y down to ``tol`` times it, each stage starting
-    from the previous one's weights; the result is within ``tol`` of the least
-    absolute deviations answer when the last stage converges. Any other optimizer
-    trains the plain absolute error with its subgradient, as Keras does.
+    trained smoothed: as Huber's loss divided by a threshold that shrinks by
+    factors of √10 from the standard deviation of y down to ``tol`` times it, each
+    stage starting from the previous one's weights. On well-conditioned data the
+    last stage lands within about ``tol`` of the least absolute deviations answer;
+    on badly conditioned data the last stages are slow and may end with a
+    ``ConvergenceWarning``. Any other optimizer trains the plain absolute error
+    with its subgradient, as Keras does.
 
     :meth:`partial_fit` standardizes with the statistics of its first chunk and,
     with the automatic step, takes the plain gradient step that is safe on any
