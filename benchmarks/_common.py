@@ -1,12 +1,19 @@
-"""Helpers both benchmark scripts share: what was measured, and on what."""
+"""Helpers the benchmark scripts share: what was measured, on what, and the footer."""
 
 import contextlib
+import os
+import pathlib
+import sys
+
+# Measure the skneuron of this checkout, not an installed copy: the scripts are run
+# as `python benchmarks/<script>.py`, which puts benchmarks/ first on sys.path, and
+# this module is imported before skneuron.
+sys.path.insert(1, str(pathlib.Path(__file__).resolve().parents[1]))
 
 
 def skneuron_source():
     """Which skneuron was measured: git commit, and a hash of its source files."""
     import hashlib
-    import pathlib
     import subprocess
 
     import skneuron
@@ -17,6 +24,11 @@ def skneuron_source():
         digest.update(path.read_bytes())
     commit = "no git"
     with contextlib.suppress(Exception):
+        subprocess.run(  # in a repository that tracks it (not, say, pyenv's)
+            ["git", "-C", str(root), "ls-files", "--error-unmatch", "__init__.py"],
+            capture_output=True,
+            check=True,
+        )
         commit = subprocess.run(
             ["git", "-C", str(root), "log", "-1", "--format=%h"],
             capture_output=True,
@@ -58,3 +70,20 @@ def trace_count():
         )
     except Exception:
         return None
+
+
+def finish(text, *, total, load_before, source, out=None):
+    """Add the footer (run time, load, a warning if skneuron changed meanwhile),
+    print the report and write it to ``out``; returns the exit status 0."""
+    text += (
+        f"\nTotal run time: {total:.0f} s. Load average (1 min) before / after: "
+        f"{load_before[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs."
+    )
+    now = skneuron_source()
+    if now.split("sha256")[1] != source.split("sha256")[1]:
+        text += f"\nWARNING: skneuron source files changed during the run: {now}"
+    print(text)
+    if out:
+        with open(out, "w") as f:
+            f.write(text + "\n")
+    return 0

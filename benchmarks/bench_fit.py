@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 import numpy as np
 from _common import (  # benchmarks/ is on sys.path
     cpu_model,
+    finish,
     skneuron_source,
     trace_count,
 )
@@ -344,19 +345,13 @@ def main(argv=None):
             f"({ratio['recipe']:.2f} s vs {ratio['first']:.3f} s and "
             f"{ratio['warm']:.4f} s)."
         )
-    lines.append(
-        f"Total run time: {total:.0f} s. Load average (1 min) before / after: "
-        f"{load_before[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs."
+    return finish(
+        "\n".join(lines),
+        total=total,
+        load_before=load_before,
+        source=source,
+        out=args.out,
     )
-    if skneuron_source().split("sha256")[1] != source.split("sha256")[1]:
-        now = skneuron_source()
-        lines.append(f"WARNING: skneuron source files changed during the run: {now}")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from datetime import datetime, timezone
 import numpy as np
 from _common import (  # benchmarks/ is on sys.path
     cpu_model,
+    finish,
     skneuron_source,
     trace_count,
 )
@@ -235,19 +236,11 @@ def main(argv=None):
             "",
             report(result, capture_works),
             "",
-            f"Total run time: {total:.0f} s. Load average (1 min) before / after: "
-            f"{load_before[0]:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} "
-            "CPUs.",
         ]
     )
-    if skneuron_source().split("sha256")[1] != source.split("sha256")[1]:
-        now = skneuron_source()
-        text += f"\nWARNING: skneuron source files changed during the run: {now}"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-    return 0
+    return finish(
+        text, total=total, load_before=load_before, source=source, out=args.out
+    )
 
 
 if __name__ == "__main__":
