@@ -606,35 +606,22 @@ def train(
     n_targets = Y.shape[1]
     batched = batch_size is not None and batch_size < n_samples
     lr = config.get("learning_rate")
-    key = (
-        n_features,
-        n_targets,
-        fit_intercept,
-        positive,
-        cls,
-        _freeze(config),
-        batched,
-        loss,
-        smooth,
-        validation is not None,
-        early_stopping,
-    )
-    trainer = _checkout(
-        key,
-        lambda: _Trainer(
-            n_features,
-            n_targets,
-            fit_intercept,
-            positive,
-            cls,
-            config,
-            batched,
-            loss,
-            smooth,
-            validation is not None,
-            early_stopping,
-        ),
-    )
+    setup = {
+        "n_features": n_features,
+        "n_targets": n_targets,
+        "fit_intercept": fit_intercept,
+        "positive": positive,
+        "cls": cls,
+        "config": config,
+        "batched": batched,
+        "loss": loss,
+        "smooth": smooth,
+        "validate": validation is not None,
+        "early_stopping": early_stopping,
+    }
+    # everything that is baked into the trace (a float learning rate is not)
+    key = tuple(_freeze(v) if k == "config" else v for k, v in setup.items())
+    trainer = _checkout(key, lambda: _Trainer(**setup))
     if validation is None:
         validation = (np.zeros((0, n_features)), np.zeros((0, n_targets)), np.ones(0))
     f64 = tf.float64
