@@ -1,25 +1,55 @@
-"""Keras side of NeuronRegressor: the Dense neuron, its optimizer and training loop.
+"""The training engine: a Keras Dense neuron, a Keras optimizer, a compiled loop.
 
-Imported lazily by ``NeuronRegressor.fit`` so that ``import skneuron`` does not start
-TensorFlow. Everything here works on the *preconditioned* problem: the estimator hands
-over standardized X and y (tutorial 4's recipe) and maps the trained weights back to
-the user's units itself.
+One entry, :func:`train`: specs flow down (the data, the objective, the schedule,
+the stopping rules, the state to start from) and one :class:`TrainResult` flows
+back. Imported lazily by the estimator, so ``import skneuron`` does not start
+TensorFlow; it knows nothing of scikit-learn.
 
-Training runs many epochs per call of one ``tf.function`` (a ``tf.while_loop`` over
-epochs, and over mini-batches inside each epoch), so Python is not visited per step.
-Traced trainers are kept in a small pool keyed by everything that is baked into the
-trace, so repeated fits of the same shape (clones, CV folds, grid searches) reuse the
-graph instead of tracing it again.
+How it runs:
+
+- Every epoch of a call runs inside one compiled program (a ``tf.while_loop`` over
+  epochs, and over mini-batches inside each), which also evaluates the stopping
+  rules. Programs are kept in a small pool, keyed by what is baked into them
+  (features, targets, loss, optimizer, batch size...); every number that varies
+  between fits (learning rate, momentum, penalties, tolerances, Huber's epsilon)
+  is an input, so grid searches reuse one program.
+- Small problems are padded, rows with zero-weight rows and features with zero
+  columns (whose weights stay exactly zero), to a few bucketed sizes. After the
+  first ``_GRAPH_STEPS`` steps of a fit, those run compiled by XLA
+  (``jit_compile=True``), which takes a few microseconds per step where TensorFlow's
+  graph executor takes tens; fits that end sooner never pay XLA's compile time.
+  Large problems, which are memory-bound, run in graph mode unpadded.
+- A call returns to Python after about ``_CALL_SECONDS`` of work, so an interrupt
+  (Ctrl-C) is acted on quickly and progress can be shown.
 """
 
+from __future__ import annotations
+
 import contextlib
+import dataclasses
 import importlib
+import math
 import os
 import sys
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+
+from skneuron._loss import parameters
+from skneuron._objective import Objective, Rows
+from skneuron._schedule import (
+    OptimizerSpec,
+    Schedule,
+    Stage,
+    Stop,
+    Stopping,
+    TrainResult,
+    TrainState,
+)
 
 
 @contextlib.contextmanager
@@ -44,22 +74,47 @@ def _quiet_stderr():
         os.close(saved)
 
 
-if "tensorflow" in sys.modules:
-    import keras
-    import tensorflow as tf
-else:
-    # Warnings TensorFlow logs while tracing float64 graphs are C++ log lines too.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _quiet_stderr():
-        import keras
-        import tensorflow as tf
+def _import_keras():
+    """Keras on its TensorFlow backend, or a clear error naming the setting."""
+    backend = os.environ.get("KERAS_BACKEND", "")
+    try:
+        if "tensorflow" in sys.modules:
+            import keras
+            import tensorflow as tf
+        else:
+            # Warnings TensorFlow logs while tracing float64 graphs are C++ log lines.
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            with _quiet_stderr():
+                import keras
+                import tensorflow as tf
 
-        tf.config.list_physical_devices()  # the CUDA probe, while stderr is hidden
+                tf.config.list_physical_devices()  # the CUDA probe, stderr hidden
+    except ImportError as error:
+        if backend and backend != "tensorflow":
+            raise RuntimeError(_BACKEND_ERROR.format(backend=backend)) from error
+        raise
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(_BACKEND_ERROR.format(backend=keras.backend.backend()))
+    return keras, tf
 
-DTYPE = "float64"
+
+_BACKEND_ERROR = (
+    "skneuron trains its neuron with Keras on the TensorFlow backend, but Keras is "
+    "set to the {backend!r} backend (KERAS_BACKEND={backend}). Set the environment "
+    "variable KERAS_BACKEND=tensorflow before Keras is first imported (or remove "
+    "the setting, or the 'backend' entry of ~/.keras/keras.json). predict works "
+    "without it."
+)
+
+keras, tf = _import_keras()
+ops = keras.ops
+
+F64 = tf.float64
+_CAPACITY = 4096  # most epochs one call runs (the size of its loss record)
+_CALL_SECONDS = 0.2  # work per call between returns to Python
+_GRAPH_STEPS = 256  # steps of each fit in graph mode before XLA takes over
+_XLA_MAX_VALUES = 2**21  # larger X (rows x features) runs in graph mode
 _POOL_SIZE = 16
-_pool: "OrderedDict[tuple, list[_Trainer]]" = OrderedDict()
-_pool_lock = threading.Lock()
 
 
 def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
@@ -80,9 +135,13 @@ def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
     return keras.Sequential([inputs, dense], name="neuron_regressor")
 
 
-def resolve_optimizer(optimizer, learning_rate):
-    """Class and config (without learning rate) of the optimizer a fit starts from."""
+# -- the optimizer -------------------------------------------------------------------
+def resolve_optimizer(spec: OptimizerSpec) -> tuple[type, dict]:
+    """The optimizer class and its whole config (``spec.config`` applied)."""
     named = {"name": "neuron_optimizer"}  # an explicit name bumps no Keras counter
+    optimizer = spec.optimizer
+    if isinstance(optimizer, str) and ":" in optimizer:
+        optimizer = _class_from_path(optimizer)
     if isinstance(optimizer, str):
         try:
             cls = type(keras.optimizers.get({"class_name": optimizer, "config": named}))
@@ -95,24 +154,19 @@ def resolve_optimizer(optimizer, learning_rate):
     elif isinstance(optimizer, type) and issubclass(
         optimizer, keras.optimizers.Optimizer
     ):
-        cls = optimizer
-        config = cls(**named).get_config()
+        cls, config = optimizer, optimizer(**named).get_config()
     elif isinstance(optimizer, keras.optimizers.Optimizer):
-        cls = type(optimizer)
-        config = {**optimizer.get_config(), **named}
+        cls, config = type(optimizer), {**optimizer.get_config(), **named}
     else:
         raise TypeError(
             "optimizer must be a Keras optimizer name, class or instance; "
             f"got {optimizer!r}."
         )
-    if learning_rate != "auto":
-        config["learning_rate"] = float(learning_rate)
-    return cls, config
+    return cls, {**config, **spec.config}
 
 
-def class_from_path(path):
-    """The class at ``"module:qualname"`` (how a fitted estimator stores its
-    optimizer's class, so that unpickling it does not import Keras)."""
+def _class_from_path(path):
+    """The class at ``"module:qualname"``."""
     module, _, qualname = path.partition(":")
     obj = importlib.import_module(module)
     for part in qualname.split("."):
@@ -120,282 +174,285 @@ def class_from_path(path):
     return obj
 
 
-def curvature(X, sample_weight, fit_intercept, l2):
-    """Extreme eigenvalues of the Hessian of the standardized squared loss.
+def _path_of(cls):
+    return f"{cls.__module__}:{cls.__qualname__}"
 
-    ``l2`` is the per-coefficient strength of the L2 penalty, which adds to the
-    Hessian's diagonal.
-    They only set the step size (and SGD's momentum); the weights themselves come
-    from the optimizer's updates. Eigenvalues below 1e-10 of the largest belong to
-    collinear directions that gradient descent never moves along from zero.
+
+def _variable_momentum(cls, config):
+    """Whether the optimizer is Keras' SGD with momentum, whose momentum the
+    trainer makes a variable (see :class:`_Momentum`)."""
+    return cls is keras.optimizers.SGD and config.get("momentum", 0.0) > 0
+
+
+class _Momentum:
+    """SGD's momentum as a variable, so that fits with different momenta (the
+    automatic step's) share one program.
+
+    Keras' SGD reads its ``momentum`` as a Python number (``momentum != 0`` says
+    whether it keeps velocities) and converts it to a tensor in its update; this
+    answers the first as a non-zero number does and converts to the variable's
+    current value.
     """
-    Xw = X * np.sqrt(sample_weight / sample_weight.sum())[:, None]
-    eig = np.linalg.eigvalsh(Xw.T @ Xw + np.diag(l2))
-    if fit_intercept:  # centred data: the bias direction has curvature exactly 1
-        eig = np.append(eig, 1.0)
-    top = eig.max()
-    if top <= 0:
-        return 1.0, 1.0
-    return float(top), float(eig[eig > 1e-10 * top].min())
+
+    def __init__(self):
+        self.variable = tf.Variable(0.0, dtype=F64)
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        value = self.variable.read_value()
+        return value if dtype is None else tf.cast(value, dtype)
 
 
-def heavy_ball(lipschitz, strong):
-    """Polyak's step size and momentum for a quadratic with these curvature bounds.
-
-    The momentum is rounded up to a coarse grid (1 - momentum a power of 2**-1/4):
-    that keeps the convergence rate within 20 % of the optimum and lets fits on
-    similar data share one traced graph, since Keras' SGD bakes momentum into it.
-    """
-    kappa = lipschitz / strong
-    momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
-    steps = np.ceil(-4 * np.log2(max(1 - momentum, 1e-12)) - 1e-9)
-    # a float32 value: Keras' SGD casts its momentum through float32, and the L1
-    # step's threshold must use exactly the momentum the updates use
-    momentum = float(np.float32(1 - 2.0 ** (-max(steps, 0) / 4)))
-    learning_rate = 4 / (np.sqrt(lipschitz) + np.sqrt(strong)) ** 2
-    return float(learning_rate), float(momentum)
+# -- what is baked into a program ----------------------------------------------------
+def _bucket(n, fine):
+    """The padded size for ``n``: ``n`` up to 16 (``fine``) or 4, else the next
+    m * 2**k with m in 8..15 (``fine``, at most 12.5 % padding) or 4..7."""
+    small = 16 if fine else 4
+    if n <= small:
+        return n if fine else 1 << max(n - 1, 0).bit_length()
+    top = 8 if fine else 4
+    k = max(n.bit_length() - top.bit_length(), 0)
+    return -(-n // (1 << k)) * (1 << k)
 
 
-def _freeze(config):
-    """Hashable form of an optimizer config; a float learning rate is not traced."""
-    lr = config.get("learning_rate")
-    return tuple(
-        sorted(
-            (k, repr(v))
-            for k, v in config.items()
-            if not (k == "learning_rate" and isinstance(lr, float))
-        )
-    )
+@dataclass(frozen=True)
+class _Layout:
+    """The padded shape of the training data, and whether it runs under XLA."""
+
+    rows: int
+    features: int
+    val_rows: int
+    xla: bool
+
+    @classmethod
+    def of(cls, n, p, n_val):
+        """Bucketed and compiled by XLA where X is small enough."""
+        if _bucket(n, True) * _bucket(p, False) > _XLA_MAX_VALUES:
+            return cls(n, p, n_val, False)
+        return cls(_bucket(n, True), _bucket(p, False), _bucket(n_val, True), True)
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """Everything a program bakes in; the key of the trainer pool."""
+
+    n_features: int
+    n_targets: int
+    fit_intercept: bool
+    positive: bool
+    optimizer: str  # class path
+    config: tuple  # the optimizer's config, without the numbers that are inputs
+    loss: type  # the loss trained
+    reported: type  # the loss reported
+    batch_size: int | None
+    validate: bool
+    early_stopping: bool
+
+
+def _rate_varies(config):
+    """Whether the learning rate is a number (an input), not a schedule."""
+    return isinstance(config.get("learning_rate"), int | float)
+
+
+def _frozen_config(cls, config):
+    """The optimizer's config without the numbers that are inputs."""
+    varying = {"learning_rate"} if _rate_varies(config) else set()
+    if _variable_momentum(cls, config):
+        varying.add("momentum")
+    return tuple(sorted((k, repr(v)) for k, v in config.items() if k not in varying))
+
+
+# -- the trainer: a neuron, an optimizer and the compiled loop -----------------------
 class _Trainer:
-    """A Keras neuron, a Keras optimizer and the traced loop that trains it.
+    """A Keras neuron, a Keras optimizer and the loop that trains it, compiled.
 
-    Besides the model and optimizer it keeps the state of early stopping (the best
-    validation loss, the weights that reached it, the epochs since) in variables,
-    so that training may be split into several calls.
-
-    With ``smooth`` (the absolute error under the automatic step) the loss trained
-    is the absolute error smoothed within ``epsilon`` (Huber's loss divided by
-    ``epsilon``); :func:`train` shrinks ``epsilon`` stage by stage.
+    Also keeps, in variables, the state of early stopping (the best validation loss,
+    the weights that reached it, the epochs since), so that training may be split
+    into several calls.
     """
 
-    def __init__(
-        self,
-        n_features,
-        n_targets,
-        fit_intercept,
-        positive,
-        cls,
-        config,
-        batched,
-        loss,
-        smooth,
-        validate,
-        early_stopping,
-    ):
+    def __init__(self, setup: _Setup, cls: type, config: dict):
+        self.setup = setup
         self.model = build_neuron(
-            n_features,
-            n_targets,
-            fit_intercept=fit_intercept,
-            positive=positive,
-            dtype=DTYPE,
+            setup.n_features,
+            setup.n_targets,
+            fit_intercept=setup.fit_intercept,
+            positive=setup.positive,
+            dtype="float64",
         )
+        self.dense = self.model.get_layer("neuron")
+        self.variables = self.model.trainable_variables
+        self.momentum = None
+        if _variable_momentum(cls, config):
+            config = {**config, "momentum": 0.5}  # a placeholder that makes the slots
         self.optimizer = cls.from_config(config)
-        self.optimizer.build(self.model.trainable_variables)
-        self.positive = positive
-        self.batched = batched
-        self.loss = loss
-        self.smooth = smooth
-        self.validate = validate
-        self.early_stopping = early_stopping
-        self.best_weights = [
-            tf.Variable(tf.zeros_like(v)) for v in self.model.trainable_variables
-        ]
-        self.best_value = tf.Variable(tf.constant(np.inf, tf.float64))
+        self.optimizer.build(self.variables)
+        if _variable_momentum(cls, config):
+            self.momentum = _Momentum()
+            self.optimizer.momentum = self.momentum
+        self.best = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
+        self.best_value = tf.Variable(tf.constant(np.inf, F64))
         self.since_best = tf.Variable(0)
-        matrix = tf.TensorSpec([None, None], tf.float64)
-        vector = tf.TensorSpec([None], tf.float64)
-        scalar = tf.TensorSpec([], tf.float64)
-        count = tf.TensorSpec([], tf.int32)
-        flag = tf.TensorSpec([], tf.bool)
-        self._run = tf.function(
-            self._epochs,
-            input_signature=[
-                {
-                    "X": matrix,
-                    "Y": matrix,
-                    "sw": vector,
-                    "X_val": matrix,
-                    "Y_val": matrix,
-                    "sw_val": vector,
-                    "l2": matrix,
-                    "l1": matrix,
-                    "epsilon": vector,
-                    "strong": scalar,
-                    "tol": scalar,
-                    "max_epochs": count,
-                    "batch_size": count,
-                    "seed": tf.TensorSpec([2], tf.int32),
-                    "shuffle": flag,
-                    "streak": count,
-                    "patience": count,
-                }
-            ],
+        self.compiled = set()  # the shapes XLA has compiled the loop for
+        signature = [_signature(setup)]
+        self.graph = tf.function(self._epochs, input_signature=signature)
+        self.xla = tf.function(
+            self._epochs, input_signature=signature, jit_compile=True
         )
-        # Each trainer traces its loop once (the signature is fixed), but TensorFlow
-        # counts traces per Python function, shared by all trainers, and warns of
-        # "retracing" after five setups: a false alarm here, not shown to users.
-        self._run._omit_frequent_tracing_warning = True
+        # Each trainer traces its loop once per mode, but TensorFlow counts traces
+        # per Python function, shared by all trainers, and warns of "retracing"
+        # after five setups: a false alarm here, not shown to users.
+        self.graph._omit_frequent_tracing_warning = True
+        self.xla._omit_frequent_tracing_warning = True
 
     # -- state -----------------------------------------------------------------
-    def reset(self, kernel, bias, learning_rate, optimizer_state=None):
-        """Set the weights, a fresh (or the given) optimizer state, fresh stopping
-        rules, and the learning rate when one is given."""
-        for variable, value in zip(
-            self.model.trainable_variables, self._pack(kernel, bias), strict=True
-        ):
+    def reset(self, state: TrainState, config: dict, n_features: int):
+        """Start from ``state``: its weights, its optimizer variables (or fresh
+        ones), fresh stopping rules, the config's learning rate and momentum."""
+        pad = self.setup.n_features - n_features
+        kernel = np.pad(state.kernel, ((0, pad), (0, 0)))
+        weights = self._pack(kernel, state.bias)
+        for variable, value in zip(self.variables, weights, strict=True):
             variable.assign(value)
         slots = self._slots()
-        if optimizer_state is None:
-            optimizer_state = [np.zeros(v.shape) for v in slots]
-        for variable, value in zip(slots, optimizer_state, strict=True):
+        values = state.slots
+        if values is None:
+            values = [np.zeros(v.shape) for v in slots]
+        for variable, value in zip(slots, values, strict=True):
+            value = np.asarray(value)
+            if value.ndim == 2:  # a kernel's slot
+                value = np.pad(value, ((0, variable.shape[0] - len(value)), (0, 0)))
             variable.assign(tf.cast(value, variable.dtype))
-        if learning_rate is not None:
-            self.optimizer.learning_rate = learning_rate
+        if _rate_varies(config):
+            self.optimizer.learning_rate = float(config["learning_rate"])
+        if self.momentum is not None:
+            self.momentum.variable.assign(float(config["momentum"]))
         self.best_value.assign(np.inf)
         self.since_best.assign(0)
 
     def _pack(self, kernel, bias):
-        return [kernel] + ([bias] if len(self.model.trainable_variables) == 2 else [])
+        return [kernel] + ([bias] if self.setup.fit_intercept else [])
 
     def _slots(self):
-        """The optimizer's state: its iteration count and moment estimates."""
+        """The optimizer's variables but its learning rate: iterations, moments."""
         return [
             v for v in self.optimizer.variables if not v.name.endswith("learning_rate")
         ]
 
-    def optimizer_state(self):
-        return [v.numpy() for v in self._slots()]
-
-    def weights(self, best=False):
-        values = self.best_weights if best else self.model.trainable_variables
-        kernel = values[0].numpy()
-        bias = values[1].numpy() if len(values) == 2 else np.zeros(kernel.shape[1])
-        return kernel, bias
-
-    # -- the objective -----------------------------------------------------------
-    def _data_loss(self, X, Y, sw, epsilon, loss=None):
-        """Per-target weighted mean loss of the residuals (standardized units)."""
-        residual = Y - self.model(X)
-        loss = loss or self.loss
-        if loss == "squared_error":
-            point = 0.5 * residual**2
-        elif loss == "absolute_error":
-            point = tf.abs(residual)
-        else:  # huber: quadratic inside epsilon, linear outside
-            size = tf.abs(residual)
-            point = tf.where(
-                size <= epsilon,
-                0.5 * residual**2,
-                epsilon * size - 0.5 * epsilon**2,
-            )
-        return tf.reduce_sum(sw[:, None] * point, 0) / tf.maximum(
-            tf.reduce_sum(sw), tf.constant(1e-300, tf.float64)
+    def state(self, n_features: int, epoch: int, best: bool) -> TrainState:
+        values = self.best if best else self.variables
+        kernel = values[0].numpy()[:n_features]
+        bias = (
+            values[1].numpy() if self.setup.fit_intercept else np.zeros(kernel.shape[1])
         )
+        slots = tuple(
+            v.numpy()[:n_features] if len(v.shape) == 2 else v.numpy()
+            for v in self._slots()
+        )
+        return TrainState(kernel, bias, slots, epoch)
 
-    def _loss_and_grads(self, X, Y, sw, l2, epsilon):
-        """Per-target data loss, and the gradients of the objective's smooth part:
-        the loss trained plus the L2 penalty (the L1 part is a proximal step)."""
-        variables = self.model.trainable_variables
+    # -- the objective ------------------------------------------------------------
+    def _mean_loss(self, loss, X, Y, sw):
+        """Per-target, sample-weighted mean loss of the residuals."""
+        point = loss.pointwise(Y - self.dense(X), ops)
+        mean = tf.reduce_sum(sw[:, None] * point, 0) / tf.maximum(
+            tf.reduce_sum(sw), tf.constant(1e-300, F64)
+        )
+        return tf.ensure_shape(mean, [self.setup.n_targets])
+
+    def _loss_and_grads(self, a, X, Y, sw):
+        """The reported loss per target, and the gradients of the smooth part of
+        the objective (the trained loss plus the L2 penalty)."""
+        trained, reported = self._losses(a)
         with tf.GradientTape() as tape:
-            if self.smooth:
-                trained = self._data_loss(X, Y, sw, epsilon, "huber") / epsilon
-            else:
-                trained = self._data_loss(X, Y, sw, epsilon)
-            objective = tf.reduce_sum(trained) + 0.5 * tf.reduce_sum(
-                l2 * variables[0] ** 2
+            value = self._mean_loss(trained, X, Y, sw)
+            objective = tf.reduce_sum(value) + tf.reduce_sum(
+                0.5 * a["l2"] * self.variables[0] ** 2
             )
-        grads = tape.gradient(objective, variables)
-        per_target = self._data_loss(X, Y, sw, epsilon) if self.smooth else trained
-        return per_target, grads
+        grads = tape.gradient(objective, self.variables)
+        if self.setup.reported is not self.setup.loss:
+            value = self._mean_loss(reported, X, Y, sw)
+        return value, grads
 
-    def _step(self, grads, l1, scale):
-        """One optimizer update, then the L1 penalty's proximal step."""
-        variables = self.model.trainable_variables
-        self.optimizer.apply_gradients(
-            zip([g * scale for g in grads], variables, strict=True)
-        )
-        kernel = variables[0]
-        step = self._threshold(l1 * scale)
-        kernel.assign(tf.sign(kernel) * tf.maximum(tf.abs(kernel) - step, 0.0))
+    def _losses(self, a):
+        return self.setup.loss(**a["loss"]), self.setup.reported(**a["reported"])
 
-    def _threshold(self, l1):
-        """The soft-threshold of the L1 penalty's proximal step: learning rate ×
-        strength, stretched by 1 / (1 - momentum) as SGD's momentum stretches
-        each step at a fixed point."""
-        step = tf.cast(self.optimizer.learning_rate, tf.float64) * l1
-        return step / (1.0 - getattr(self.optimizer, "momentum", 0.0))
+    def _step(self, grads, l1):
+        """One optimizer update (with the sign constraint, if any), then the L1
+        penalty's proximal step. Its threshold is the learning rate times the
+        strength, stretched by 1 / (1 - momentum) as SGD's momentum stretches each
+        step at a fixed point."""
+        self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+        threshold = tf.cast(self.optimizer.learning_rate, F64) * l1
+        if self.momentum is not None:
+            threshold = threshold / (1.0 - self.momentum.variable)
+        kernel = self.variables[0]
+        kernel.assign(tf.sign(kernel) * tf.maximum(tf.abs(kernel) - threshold, 0.0))
 
-    # -- stopping rules --------------------------------------------------------
-    def _distance_bound(self, grads, strong, l1):
-        """Per target: bound ‖∂‖/λ_min on the distance of its weights to the optimum,
-        with ∂ the smallest subgradient of the objective (L1 penalty and the
-        non-negativity constraint included)."""
-        kernel = self.model.trainable_variables[0]
+    # -- stopping rules -------------------------------------------------------------
+    def _subgradient(self, grads, a):
+        """Per target, the size of the smallest subgradient of the objective (L1
+        penalty and sign constraint included)."""
         g = grads[0]
-        at_zero = tf.sign(g) * tf.maximum(tf.abs(g) - l1, 0.0)
-        if self.positive:  # held at 0 by the constraint is optimal while g >= -l1
-            at_zero = tf.minimum(g + l1, 0.0)
-        g = tf.where(kernel == 0, at_zero, g + l1 * tf.sign(kernel))
-        sq = tf.reduce_sum(g**2, 0)
-        if len(grads) == 2:
-            sq = sq + grads[1] ** 2
-        return tf.sqrt(sq) / strong
+        at_zero = tf.sign(g) * tf.maximum(tf.abs(g) - a["l1"], 0.0)
+        if self.setup.positive:  # held at 0 by the constraint: optimal if g >= -l1
+            at_zero = tf.minimum(g + a["l1"], 0.0)
+        kernel = self.variables[0]
+        g = tf.where(kernel == 0, at_zero, g + a["l1"] * tf.sign(kernel))
+        squares = tf.reduce_sum(g**2, 0)
+        if self.setup.fit_intercept:
+            squares = squares + grads[1] ** 2
+        return tf.ensure_shape(tf.sqrt(squares), [self.setup.n_targets])
 
-    def _inlier_curvature(self, X, Y, sw, l2, epsilon):
-        """Huber: per target, the smallest curvature of the loss where it is now
-        quadratic (the samples within epsilon), bias direction included."""
-        inside = tf.cast(tf.abs(Y - self.model(X)) <= epsilon, tf.float64)
-        weight = sw[:, None] * inside / tf.reduce_sum(sw)
-        if len(self.model.trainable_variables) == 2:
+    def _curvature_now(self, a):
+        """Per target, the smallest curvature of the objective at the current
+        weights: the trained loss's curvature per row (its inliers') over the data,
+        the bias direction and the L2 penalty included."""
+        trained, _ = self._losses(a)
+        X, sw, l2 = a["X"], a["sw"], a["l2"]
+        weight = sw[:, None] * trained.curvature(a["Y"] - self.dense(X), ops)
+        weight = weight / tf.reduce_sum(sw)
+        padded = (1.0 - a["mask"])[:, None] * a["lipschitz"]  # no padded direction
+        if self.setup.fit_intercept:
             X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
             l2 = tf.concat([l2, tf.zeros_like(l2[:1])], 0)
-        gram = tf.einsum("ni,nt,nj->tij", X, weight, X) + tf.linalg.diag(
-            tf.transpose(l2)
-        )
+            padded = tf.concat([padded, tf.zeros_like(padded[:1])], 0)
+        gram = tf.einsum("ni,nt,nj->tij", X, weight, X)
+        gram = gram + tf.linalg.diag(tf.transpose(l2 + padded))
         return tf.maximum(tf.linalg.eigvalsh(gram)[:, 0], 0.0)
 
-    def _converged(self, grads, a):
-        """Each target's coefficients are within ``tol`` relative of their optimum.
+    def _converged(self, gradient, a):
+        """Each target's coefficients are within ``tol`` relative of their optimum,
+        by the bound ‖∂‖ / λ on their distance to it (∂ the smallest subgradient, of
+        size ``gradient``; λ the objective's smallest curvature). Relative to the
+        smallest coefficient that is at least ``tol`` times the largest, so that
+        small coefficients are as exact as large ones.
 
-        Relative to the smallest coefficient that is at least ``tol`` times the
-        largest, so that small coefficients are as exact as large ones.
-        """
-        tol, l1, l2, eps = a["tol"], a["l1"], a["l2"], a["epsilon"]
-        if self.loss == "absolute_error":
-            if not self.smooth:  # no gradient vanishes at a kink
-                return tf.constant(False)
-            # the smoothed loss is Huber's divided by epsilon: judge Huber's
-            grads = [g * eps[0] for g in grads]
-            l1, l2 = l1 * eps[0], l2 * eps[0]
-        size = tf.abs(self.model.trainable_variables[0])
+        λ is first taken over the whole data (exact for the squared loss, an upper
+        bound for the others), then, once that bound holds, over the rows where the
+        loss is curved now."""
+        tol = a["tol"]
+        size = tf.abs(self.variables[0])
         largest = tf.reduce_max(size, 0)
-        counted = tf.where(size >= tol * largest, size, tf.cast(np.inf, size.dtype))
+        counted = tf.where(size >= tol * largest, size, tf.cast(np.inf, F64))
         limit = tol * tf.reduce_min(counted, 0)
-        bound = self._distance_bound(grads, a["strong"], l1)
-        if self.loss == "squared_error":
-            return tf.reduce_all(bound <= limit)
-        # Huber's curvature near the optimum is only that of its inliers (smaller
-        # than the whole data's): worth computing once the cheap bound holds.
+        trained, _ = self._losses(a)
+        strong = a["strong"] * trained.lipschitz(ops)
+        cheap = tf.reduce_all(gradient / strong <= limit)
+        if self.setup.loss.constant_curvature:
+            return cheap
+        # the curvature near the optimum is only that of the inliers: worth
+        # computing once the cheap bound holds
         return tf.cond(
-            tf.reduce_all(bound <= limit),
-            lambda: tf.reduce_all(
-                bound
-                * a["strong"]
-                / self._inlier_curvature(a["X"], a["Y"], a["sw"], l2, eps)
-                <= limit
-            ),
+            cheap,
+            lambda: tf.reduce_all(gradient / self._curvature_now(a) <= limit),
             lambda: tf.constant(False),
         )
 
@@ -404,293 +461,352 @@ class _Trainer:
         improved = (value < self.best_value) & (
             self.best_value - value > tol * tf.abs(value)
         )
-        for best, variable in zip(
-            self.best_weights, self.model.trainable_variables, strict=True
-        ):
+        for best, variable in zip(self.best, self.variables, strict=True):
             best.assign(tf.where(improved, variable, best))
         self.best_value.assign(tf.where(improved, value, self.best_value))
         self.since_best.assign(tf.where(improved, 0, self.since_best + 1))
 
-    # -- the traced loop -------------------------------------------------------
-    def _epochs(self, a):
-        """Run up to ``max_epochs`` epochs, or until a stopping rule holds.
+    # -- epochs -----------------------------------------------------------------------
+    def _full_epoch(self, a, epoch):
+        loss, grads = self._loss_and_grads(a, a["X"], a["Y"], a["sw"])
+        gradient = self._subgradient(grads, a)
+        done = (a["tol"] >= 0) & self._converged(gradient, a)
+        self._step(grads, a["l1"])
+        return loss, done, gradient
 
-        Stopping rules: the convergence test (when ``tol >= 0``) held ``patience``
-        epochs in a row (``streak`` counts them on from a previous call); with
-        ``early_stopping``, the validation loss not improved for ``patience`` epochs.
-        """
-        X, Y, sw, l2, l1, eps = a["X"], a["Y"], a["sw"], a["l2"], a["l1"], a["epsilon"]
-        n = tf.shape(X)[0]
-        tol = tf.maximum(a["tol"], 0.0)
-        # the smoothed absolute error is Huber's / epsilon: steps made for Huber's
-        scale = eps[0] if self.smooth else tf.constant(1.0, tf.float64)
+    def _batched_epoch(self, a, epoch):
+        """Mini-batches of a fixed size, in a new order each epoch (padding rows
+        last, masked out of the last batch)."""
+        n, size = a["n"], self.setup.batch_size
+        rows = tf.shape(a["X"])[0]
+        order = tf.range(rows)
+        keys = tf.random.stateless_uniform(
+            [rows], seed=a["seed"] + [0, epoch], dtype=F64
+        )
+        keys = tf.where((order < n) & a["shuffle"], keys, tf.cast(order, F64) + 2.0)
+        order = tf.argsort(keys)
+        offsets = tf.range(size)
 
-        def converged(grads):
-            return (a["tol"] >= 0) & self._converged(grads, a)
+        def step(start, total):
+            position = start + offsets
+            idx = tf.gather(order, tf.minimum(position, rows - 1))
+            sw = tf.gather(a["sw"], idx) * tf.cast(position < n, F64)
+            X, Y = tf.gather(a["X"], idx), tf.gather(a["Y"], idx)
+            part, grads = self._loss_and_grads(a, X, Y, sw)
+            self._step(grads, a["l1"])
+            return start + size, total + part * tf.reduce_sum(sw)
 
-        def epoch_full(epoch):
-            per_target, grads = self._loss_and_grads(X, Y, sw, l2, eps)
-            done = converged(grads)
-            self._step(grads, l1, scale)
-            return per_target, done
+        total = tf.zeros([self.setup.n_targets], F64)
+        _, total = tf.while_loop(lambda start, _: start < n, step, [0, total])
 
-        def epoch_batched(epoch):
-            order = tf.range(n)
-            if a["shuffle"]:
-                uniform = tf.random.stateless_uniform(
-                    [n], seed=a["seed"] + tf.stack([0, epoch])
-                )
-                order = tf.argsort(uniform)
-            batch_size = a["batch_size"]
+        def test():  # the convergence test takes a full-batch gradient
+            _, grads = self._loss_and_grads(a, a["X"], a["Y"], a["sw"])
+            gradient = self._subgradient(grads, a)
+            return self._converged(gradient, a), gradient
 
-            def step(start, total):
-                idx = order[start : start + batch_size]
-                part_sw = tf.gather(sw, idx)
-                part, grads = self._loss_and_grads(
-                    tf.gather(X, idx), tf.gather(Y, idx), part_sw, l2, eps
-                )
-                self._step(grads, l1, scale)
-                return start + batch_size, total + part * tf.reduce_sum(part_sw)
-
-            _, total = tf.while_loop(
-                lambda start, total: start < n,
-                step,
-                [tf.constant(0), tf.zeros([tf.shape(Y)[1]], tf.float64)],
+        def skip():
+            return tf.constant(False), tf.fill(
+                [self.setup.n_targets], tf.constant(np.nan, F64)
             )
-            _, grads = self._loss_and_grads(X, Y, sw, l2, eps)
-            return total / tf.reduce_sum(sw), converged(grads)
 
-        run_epoch = epoch_batched if self.batched else epoch_full
+        done, gradient = tf.cond(a["tol"] >= 0, test, skip)
+        return total / tf.reduce_sum(a["sw"]), done, gradient
 
-        def body(epoch, streak, losses, val_losses, finite):
-            per_target, done = run_epoch(epoch)
-            if self.validate:
-                val = self._data_loss(a["X_val"], a["Y_val"], a["sw_val"], eps)
+    def _epochs(self, a):
+        """Run up to ``max_epochs`` epochs, or until a stopping rule holds: the
+        convergence test (when ``tol >= 0``) held ``patience`` epochs in a row
+        (``streak`` counts on from a previous call); with early stopping, the
+        validation loss not improved for ``patience`` epochs; a loss not finite."""
+        run_epoch = (
+            self._full_epoch if self.setup.batch_size is None else self._batched_epoch
+        )
+        n_targets = self.setup.n_targets
+        tol = tf.maximum(a["tol"], 0.0)
+        _, reported = self._losses(a)
+
+        def body(epoch, streak, losses, val_losses, gradient, finite):
+            loss, done, gradient = run_epoch(a, a["first"] + epoch)
+            if self.setup.validate:
+                val = self._mean_loss(reported, a["X_val"], a["Y_val"], a["sw_val"])
                 val_losses = val_losses.write(epoch, val)
-                if self.early_stopping:
+                if self.setup.early_stopping:
                     self._record(tf.reduce_sum(val), tol)
-            finite = tf.reduce_all(tf.math.is_finite(per_target))
+            finite = tf.reduce_all(tf.math.is_finite(loss))
             streak = tf.where(done, streak + 1, 0)
             return (
                 epoch + 1,
                 streak,
-                losses.write(epoch, per_target),
+                losses.write(epoch, loss),
                 val_losses,
+                gradient,
                 finite,
             )
 
-        def keep_going(epoch, streak, losses, val_losses, finite):
+        def going(epoch, streak, losses, val_losses, gradient, finite):
             going = (epoch < a["max_epochs"]) & (streak < a["patience"]) & finite
-            if self.early_stopping:
+            if self.setup.early_stopping:
                 going = going & (self.since_best < a["patience"])
             return going
 
-        def array():
-            return tf.TensorArray(tf.float64, size=0, dynamic_size=True)
+        def record():
+            return tf.TensorArray(F64, size=_CAPACITY, element_shape=[n_targets])
 
-        epoch, streak, losses, val_losses, finite = tf.while_loop(
-            keep_going,
-            body,
-            [tf.constant(0), a["streak"], array(), array(), tf.constant(True)],
+        start = [0, a["streak"], record(), record(), tf.zeros([n_targets], F64), True]
+        epoch, streak, losses, val_losses, gradient, finite = tf.while_loop(
+            going, body, start
         )
-        val_losses = (
-            val_losses.stack() if self.validate else tf.zeros([0, 0], tf.float64)
-        )
-        return epoch, streak, losses.stack(), val_losses, finite
+        return epoch, streak, losses.stack(), val_losses.stack(), gradient, finite
 
 
-def _checkout(key, make):
-    with _pool_lock:
-        idle = _pool.get(key)
-        if idle:
-            _pool.move_to_end(key)
-            return idle.pop()
-    return make()
+def _signature(setup: _Setup):
+    matrix = tf.TensorSpec([None, None], F64)
+    vector = tf.TensorSpec([None], F64)
+    scalar = tf.TensorSpec([], F64)
+    count = tf.TensorSpec([], tf.int32)
+    params = {
+        name: {f.name: vector for f in dataclasses.fields(loss)}
+        for name, loss in (("loss", setup.loss), ("reported", setup.reported))
+    }
+    return {
+        "X": matrix,
+        "Y": matrix,
+        "sw": vector,
+        "n": count,
+        "X_val": matrix,
+        "Y_val": matrix,
+        "sw_val": vector,
+        "l2": matrix,
+        "l1": matrix,
+        "mask": vector,
+        **params,
+        "strong": scalar,
+        "lipschitz": scalar,
+        "tol": scalar,
+        "max_epochs": count,
+        "first": count,
+        "seed": tf.TensorSpec([2], tf.int32),
+        "shuffle": tf.TensorSpec([], tf.bool),
+        "streak": count,
+        "patience": count,
+    }
 
 
-def _checkin(key, trainer):
-    with _pool_lock:
-        _pool.setdefault(key, []).append(trainer)
-        _pool.move_to_end(key)
-        while sum(len(v) for v in _pool.values()) > _POOL_SIZE:
-            oldest = next(iter(_pool))
-            _pool[oldest].pop(0)
-            if not _pool[oldest]:
-                del _pool[oldest]
+# -- the pool of trainers -------------------------------------------------------------
+class _Pool:
+    """Idle trainers by setup, least recently used first; at most ``size`` in all.
+    An evicted trainer is dropped with its programs."""
+
+    def __init__(self, size):
+        self.size = size
+        self.idle: OrderedDict[_Setup, list[_Trainer]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def checkout(self, setup, make):
+        with self.lock:
+            trainers = self.idle.get(setup)
+            if trainers:
+                self.idle.move_to_end(setup)
+                return trainers.pop()
+        return make()
+
+    def checkin(self, trainer):
+        with self.lock:
+            self.idle.setdefault(trainer.setup, []).append(trainer)
+            self.idle.move_to_end(trainer.setup)
+            while sum(len(v) for v in self.idle.values()) > self.size:
+                oldest = next(iter(self.idle))
+                self.idle[oldest].pop(0)
+                if not self.idle[oldest]:
+                    del self.idle[oldest]
 
 
-def schedule(
-    X, sample_weight, *, fit_intercept, l2, loss, optimizer, learning_rate, batched
-):
-    """Optimizer class and config for a fit, whether the absolute error is smoothed,
-    and the smallest curvature of the standardized problem.
-
-    With ``learning_rate="auto"`` Keras' SGD gets Polyak's heavy-ball step and
-    momentum (full batch) or a step no sample can overshoot with (mini-batches).
-    """
-    lipschitz, strong = curvature(X, sample_weight, fit_intercept, l2.max(1))
-    cls, config = resolve_optimizer(optimizer, learning_rate)
-    automatic = (
-        learning_rate == "auto"
-        and cls is keras.optimizers.SGD
-        and not isinstance(optimizer, keras.optimizers.Optimizer)
-    )
-    if automatic:
-        if batched:  # a step on one sample must not overshoot: 1 / max ‖x_i‖²
-            rows = (X**2).sum(1) + fit_intercept + l2.max()
-            config["learning_rate"], config["momentum"] = 1.0 / rows.max(), 0.0
-        else:
-            config["learning_rate"], config["momentum"] = heavy_ball(lipschitz, strong)
-    return cls, config, automatic and loss == "absolute_error", strong
+_pool = _Pool(_POOL_SIZE)
 
 
-def _stages(tol, epochs):
-    """Smoothing thresholds for the absolute error and each one's tolerance and
-    epoch budget: from 1 down to ``tol`` (standardized units of y) by half-decades
-    (shorter steps than decades made the whole path about twice as fast)."""
-    if tol is None:  # exactly `epochs` epochs, shared by the stages down to 1e-8
-        n = 17
-        budgets = [epochs // n + (k < epochs % n) for k in range(n)]
-        return [(10 ** (-k / 2), None, budget) for k, budget in enumerate(budgets)]
-    n = max(1, int(np.ceil(-2 * np.log10(max(tol, 1e-15)) - 1e-9))) + 1
-    # a stage's answer is only O(epsilon) from the final one: solve it that well
-    return [(10 ** (-k / 2), max(tol, 10 ** (-k / 2)), epochs) for k in range(n)]
+# -- one fit ------------------------------------------------------------------------
+def _padded(array, rows, columns=None):
+    """``array`` as float64, zero-padded to ``rows`` (and ``columns``)."""
+    pad = [(0, rows - array.shape[0])]
+    if array.ndim == 2:
+        pad.append((0, (columns or array.shape[1]) - array.shape[1]))
+    return tf.constant(np.pad(np.asarray(array, dtype=np.float64), pad), F64)
+
+
+def _inputs(data: Rows, validation: Rows | None, objective: Objective, layout: _Layout):
+    """The program's inputs that stay the same for the whole fit."""
+    n, p = data.X.shape
+    P = layout.features
+    if validation is None:
+        validation = Rows(np.zeros((0, p)), np.zeros((0, data.Y.shape[1])), np.ones(0))
+    val_rows = layout.val_rows
+    penalty = objective.penalty
+    return {
+        "X": _padded(data.X, layout.rows, P),
+        "Y": _padded(data.Y, layout.rows),
+        "sw": _padded(data.sample_weight, layout.rows),
+        "n": tf.constant(n),
+        "X_val": _padded(validation.X, val_rows, P),
+        "Y_val": _padded(validation.Y, val_rows),
+        "sw_val": _padded(validation.sample_weight, val_rows),
+        "l2": _padded(penalty.l2, P),
+        "l1": _padded(penalty.l1, P),
+        "mask": _padded(np.ones(p), P),
+        "reported": _loss_inputs(objective.loss, data.Y.shape[1]),
+    }
+
+
+def _loss_inputs(loss, n_targets):
+    return {
+        name: tf.constant(np.broadcast_to(value, n_targets), F64)
+        for name, value in parameters(loss).items()
+    }
+
+
+class _Pace:
+    """How many epochs the next call runs: about ``_CALL_SECONDS`` of work, learnt
+    from the calls so far (a call that compiled a program does not count)."""
+
+    def __init__(self):
+        self.epochs = 4
+
+    def update(self, ran, seconds):
+        rate = ran / max(seconds, 1e-6)
+        self.epochs = int(min(max(rate * _CALL_SECONDS, 1), 4 * self.epochs, _CAPACITY))
 
 
 def train(
-    X,
-    Y,
-    sample_weight,
+    data: Rows,
+    objective: Objective,
+    schedule: Schedule,
+    stopping: Stopping,
+    state: TrainState,
     *,
-    validation,
-    l2,
-    l1,
-    epsilon,
-    kernel,
-    bias,
-    fit_intercept,
-    positive,
-    loss,
-    cls,
-    config,
-    smooth,
-    strong,
-    epochs,
-    batch_size,
-    shuffle,
-    tol,
-    n_iter_no_change,
-    early_stopping,
-    seed,
-    first_epoch=0,
-    optimizer_state=None,
-    on_epochs=None,
-    chunk=None,
-):
-    """Train the neuron on standardized data, starting from ``kernel`` and ``bias``.
+    validation: Rows | None = None,
+    on_epochs: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
+) -> TrainResult:
+    """Train the neuron on standardized ``data``, starting from ``state``.
 
-    ``validation`` is ``(X, Y, sample_weight)`` of held-out rows or None. ``l2`` and
-    ``l1`` (per coefficient and target) are the penalty strengths and ``epsilon``
-    (per target) Huber's threshold, all on the standardized problem. ``cls``,
-    ``config``, ``smooth`` and ``strong`` come from :func:`schedule`.
-
-    Returns a dict: the trained ``kernel`` and ``bias``, the per-epoch, per-target
-    training ``losses`` and ``val_losses`` (standardized units), whether the
-    convergence test held (``converged``) or early stopping ended training
-    (``early_stopped``), whether the loss stayed ``finite``, and the
-    ``optimizer_state`` to continue from. ``on_epochs(first, losses, val_losses)``
-    is called after each chunk of epochs (for progress output); without it each
-    stage runs in one call.
+    ``on_epochs(first, losses, val_losses)`` is called after every call of the
+    compiled loop with the epochs it ran (for progress output).
     """
-    n_samples, n_features = X.shape
-    n_targets = Y.shape[1]
-    batched = batch_size is not None and batch_size < n_samples
-    lr = config.get("learning_rate")
-    setup = {
-        "n_features": n_features,
-        "n_targets": n_targets,
-        "fit_intercept": fit_intercept,
-        "positive": positive,
-        "cls": cls,
-        "config": config,
-        "batched": batched,
-        "loss": loss,
-        "smooth": smooth,
-        "validate": validation is not None,
-        "early_stopping": early_stopping,
-    }
-    # everything that is baked into the trace (a float learning rate is not)
-    key = tuple(_freeze(v) if k == "config" else v for k, v in setup.items())
-    trainer = _checkout(key, lambda: _Trainer(**setup))
-    if validation is None:
-        validation = (np.zeros((0, n_features)), np.zeros((0, n_targets)), np.ones(0))
-    f64 = tf.float64
-    args = {
-        "X": tf.constant(X, f64),
-        "Y": tf.constant(Y, f64),
-        "sw": tf.constant(sample_weight, f64),
-        "X_val": tf.constant(validation[0], f64),
-        "Y_val": tf.constant(validation[1], f64),
-        "sw_val": tf.constant(validation[2], f64),
-        "l2": tf.constant(l2, f64),
-        "l1": tf.constant(l1, f64),
-        "strong": tf.constant(strong, f64),
-        "batch_size": tf.constant(int(batch_size) if batched else n_samples),
-        "shuffle": tf.constant(bool(shuffle)),
-        "patience": tf.constant(n_iter_no_change),
-    }
-    if not smooth:
-        stages = [(epsilon, tol, epochs)]
-    elif first_epoch:  # partial_fit: the smoothing shrinks with the passes made
-        stages = [(max((first_epoch + 1) ** -0.5, 1e-8), None, epochs)]
-    else:
-        stages = _stages(tol, epochs)
-    losses, val_losses, epoch = [], [], 0
-    finite, converged, stopped = True, False, False
+    cls, config = resolve_optimizer(schedule.optimizer)
+    n, p = data.X.shape
+    n_targets = data.Y.shape[1]
+    layout = _Layout.of(n, p, 0 if validation is None else len(validation.X))
+    stage_losses = {type(stage.loss) for stage in schedule.stages}
+    (trained,) = stage_losses  # one loss type per fit, or a program per stage
+    setup = _Setup(
+        n_features=layout.features,
+        n_targets=n_targets,
+        fit_intercept=objective.fit_intercept,
+        positive=objective.penalty.positive,
+        optimizer=_path_of(cls),
+        config=_frozen_config(cls, config),
+        loss=trained,
+        reported=type(objective.loss),
+        batch_size=schedule.batch_size if (schedule.batch_size or n) < n else None,
+        validate=validation is not None,
+        early_stopping=stopping.early_stopping,
+    )
+    inputs = _inputs(data, validation, objective, layout)
+    inputs.update(
+        strong=tf.constant(stopping.strong, F64),
+        lipschitz=tf.constant(stopping.lipschitz, F64),
+        seed=tf.constant([schedule.seed, 0]),
+        shuffle=tf.constant(bool(schedule.shuffle)),
+        patience=tf.constant(stopping.patience),
+    )
+    trainer = _pool.checkout(setup, lambda: _Trainer(setup, cls, config))
     try:
-        trainer.reset(
-            kernel, bias, lr if isinstance(lr, float) else None, optimizer_state
-        )
-        for eps, stage_tol, budget in stages:
-            args["epsilon"] = tf.constant(np.broadcast_to(eps, n_targets), f64)
-            args["tol"] = tf.constant(-1.0 if stage_tol is None else stage_tol, f64)
-            streak = tf.constant(0)
-            end = min(epoch + budget, epochs)
-            while epoch < end:
-                step = min(chunk or end, end - epoch)
-                ran, streak, chunk_losses, chunk_val, finite = trainer._run(
-                    {
-                        **args,
-                        "streak": streak,
-                        "max_epochs": tf.constant(step),
-                        "seed": tf.constant([seed, first_epoch + epoch]),
-                    }
-                )
-                chunk_losses = chunk_losses.numpy().reshape(-1, n_targets)
-                losses.append(chunk_losses)
-                val_losses.append(chunk_val.numpy().reshape(-1, n_targets))
-                if on_epochs is not None:
-                    on_epochs(epoch, chunk_losses, val_losses[-1])
-                epoch += int(ran)
-                finite = bool(finite)
-                converged = int(streak) >= n_iter_no_change
-                stopped = early_stopping and (
-                    int(trainer.since_best) >= n_iter_no_change
-                )
-                if converged or stopped or not finite:
-                    break
-            if stopped or not finite:
+        trainer.reset(state, config, p)
+        run = _Run(trainer, inputs, layout, state.epoch, on_epochs)
+        for stage in schedule.stages:
+            if _rate_varies(config):
+                rate = config["learning_rate"] * stage.step_scale
+                trainer.optimizer.learning_rate = rate
+            run.stage(stage, stopping)
+            if run.stop in (Stop.EARLY_STOPPED, Stop.NOT_FINITE):
                 break
-        kernel, bias = trainer.weights(best=early_stopping)
-        return {
-            "kernel": kernel,
-            "bias": bias,
-            "losses": np.concatenate(losses),
-            "val_losses": np.concatenate(val_losses),
-            "converged": converged,
-            "early_stopped": stopped,
-            "finite": finite,
-            "optimizer_state": trainer.optimizer_state(),
-        }
+        best = stopping.early_stopping and run.stop is not Stop.NOT_FINITE
+        return TrainResult(
+            state=trainer.state(p, state.epoch + run.epoch, best=best),
+            optimizer=OptimizerSpec(_path_of(cls), config),
+            losses=np.concatenate(run.losses),
+            val_losses=None if validation is None else np.concatenate(run.val_losses),
+            stop=run.stop,
+            gradient=run.gradient,
+        )
     finally:
-        _checkin(key, trainer)
+        _pool.checkin(trainer)
+
+
+class _Run:
+    """The epochs of one fit, in calls of the compiled loop."""
+
+    def __init__(self, trainer, inputs, layout, first, on_epochs):
+        self.trainer, self.inputs, self.layout = trainer, inputs, layout
+        self.first, self.on_epochs = first, on_epochs
+        size = trainer.setup.batch_size
+        steps = 1 if size is None else -(-int(inputs["n"]) // size)
+        self.graph_epochs = math.ceil(_GRAPH_STEPS / steps) if layout.xla else math.inf
+        self.epoch, self.losses, self.val_losses = 0, [], []
+        self.stop, self.gradient = Stop.MAX_EPOCHS, None
+        self.pace = _Pace()
+
+    def stage(self, stage: Stage, stopping: Stopping):
+        """Train one stage: until its tolerance holds, its budget or the whole
+        fit's runs out, or training must stop."""
+        n_targets = self.inputs["Y"].shape[1]
+        inputs = {
+            **self.inputs,
+            "loss": _loss_inputs(stage.loss, n_targets),
+            "tol": tf.constant(-1.0 if stage.tol is None else stage.tol, F64),
+        }
+        streak = tf.constant(0)
+        end = min(self.epoch + stage.epochs, stopping.max_epochs)
+        self.stop = Stop.MAX_EPOCHS
+        while self.epoch < end and self.stop is Stop.MAX_EPOCHS:
+            streak, finite = self._call(inputs, streak, end)
+            if not finite:
+                self.stop = Stop.NOT_FINITE
+            elif int(streak) >= stopping.patience:
+                self.stop = Stop.CONVERGED
+            elif stopping.early_stopping and (
+                int(self.trainer.since_best) >= stopping.patience
+            ):
+                self.stop = Stop.EARLY_STOPPED
+
+    def _call(self, inputs, streak, end):
+        """One call of the compiled loop: graph mode for the first epochs of a fit,
+        then XLA (where the layout allows it)."""
+        graph = self.epoch < self.graph_epochs
+        count = min(
+            self.pace.epochs,
+            (min(end, self.graph_epochs) if graph else end) - self.epoch,
+        )
+        shape = (self.layout.rows, self.layout.val_rows)
+        compiling = not graph and shape not in self.trainer.compiled
+        program = self.trainer.graph if graph else self.trainer.xla
+        started = time.perf_counter()
+        ran, streak, losses, val_losses, gradient, finite = program(
+            {
+                **inputs,
+                "streak": streak,
+                "max_epochs": tf.constant(count),
+                "first": tf.constant(self.first + self.epoch),
+            }
+        )
+        ran = int(ran)
+        if compiling:
+            self.trainer.compiled.add(shape)
+        else:
+            self.pace.update(ran, time.perf_counter() - started)
+        self.losses.append(losses.numpy()[:ran])
+        self.val_losses.append(val_losses.numpy()[:ran])
+        self.gradient = gradient.numpy()
+        if self.on_epochs is not None:
+            self.on_epochs(
+                self.first + self.epoch, self.losses[-1], self.val_losses[-1]
+            )
+        self.epoch += ran
+        return streak, bool(finite)

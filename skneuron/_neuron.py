@@ -1,6 +1,15 @@
-"""NeuronRegressor: linear regression by a Keras single neuron, the scikit-learn way."""
+"""NeuronRegressor: linear regression by a Keras single neuron, the scikit-learn way.
+
+This module knows no Keras: it validates the input, standardizes it, states the
+problem (:mod:`skneuron._objective`) and how to train it (:mod:`skneuron._schedule`),
+hands both to the engine (:func:`skneuron._keras.train`, imported when training
+starts) and sets the fitted attributes from the one result it gets back.
+"""
+
+from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +22,20 @@ from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
     validate_data,
+)
+
+from skneuron._loss import LOSSES, make_loss
+from skneuron._objective import Objective, Penalty, Rows, _Standardized
+from skneuron._progress import _Progress
+from skneuron._schedule import (
+    OptimizerSpec,
+    Schedule,
+    Stop,
+    Stopping,
+    TrainState,
+    curvature,
+    stages,
+    step_rule,
 )
 
 
@@ -208,7 +231,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "positive": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "loss": [StrOptions({"squared_error", "absolute_error", "huber"})],
+        "loss": [StrOptions(set(LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "optimizer": "no_validation",  # a name, class or instance; checked by Keras
@@ -305,35 +328,22 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 "sample_weight is zero on every training row left by "
                 f"validation_split={self.validation_split}."
             )
-        problem = self._standardize(X[train], Y[train], sample_weight[train])
-        kernel, bias = self._initial_weights(problem)
+        scaling = _Standardized.from_data(
+            X[train], Y[train], sample_weight[train], self.fit_intercept
+        )
+        data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
         validation = None
         if len(val):
-            validation = (*problem.transform(X[val], Y[val]), sample_weight[val])
-        progress = self._progress(problem)
-        finish_progress = progress.pop("finish")
-
+            validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
+        objective = self._objective(scaling)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        schedule, stopping = self._plan(objective, data, seed, streaming=False)
+        state = self._initial_state(scaling)
         result = self._train(
-            problem,
-            kernel,
-            bias,
-            (*problem.transform(X[train], Y[train]), sample_weight[train]),
-            validation=validation,
-            epochs=self.epochs,
-            tol=self.tol,
-            early_stopping=self.early_stopping,
-            seed=int(rng.randint(np.iinfo(np.int32).max)),
-            one_target=y.ndim == 1,
-            **progress,
+            data, scaling, objective, schedule, stopping, state, validation
         )
-
-        self.n_iter_ = len(result["losses"])
-        finish_progress(self.n_iter_)
-        self.history_ = {"loss": problem.loss_in_y_units(result["losses"])}
-        if validation is not None:
-            self.history_["val_loss"] = problem.loss_in_y_units(result["val_losses"])
-        stopped = result["converged"] or result["early_stopped"]
-        if self.tol is not None and not stopped:
+        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, False)
+        if self.tol is not None and result.stop is Stop.MAX_EPOCHS:
             warnings.warn(
                 f"NeuronRegressor did not converge in {self.epochs} epochs "
                 f"(tol={self.tol}); increase epochs or change learning_rate.",
@@ -366,41 +376,36 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The updated estimator.
         """
-        first = not hasattr(self, "_stream")
+        stream = getattr(self, "_stream", None)
+        first = stream is None
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first)
         Y = y.reshape(len(y), -1)
         if first:
-            rng = check_random_state(self.random_state)
-            problem = self._standardize(X, Y, sample_weight)
-            kernel, bias = self._initial_weights(problem)
-            stream, n_iter, losses = None, 0, []
-            seed = int(rng.randint(np.iinfo(np.int32).max))
+            scaling = _Standardized.from_data(X, Y, sample_weight, self.fit_intercept)
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            state, n_iter, losses = self._initial_state(scaling), 0, []
         else:
-            stream = self._stream
-            problem, kernel, bias = stream["problem"], stream["kernel"], stream["bias"]
-            n_iter, losses, seed = self.n_iter_, self.history_["loss"], stream["seed"]
-            if Y.shape[1] != len(problem.Y_scale):
+            scaling, seed = stream.scaling, stream.seed
+            n_iter, losses = self.n_iter_, self.history_["loss"]
+            if Y.shape[1] != len(scaling.Y_scale):
                 raise ValueError(
                     f"y has {Y.shape[1]} targets, but NeuronRegressor was trained "
-                    f"on {len(problem.Y_scale)} by its first partial_fit or fit."
+                    f"on {len(scaling.Y_scale)} by its first partial_fit or fit."
                 )
-        result = self._train(
-            problem,
-            kernel,
-            bias,
-            (*problem.transform(X, Y), sample_weight),
-            validation=None,
-            epochs=1,
-            tol=None,
-            early_stopping=False,
-            seed=seed,
-            first_epoch=n_iter,
-            stream=stream,
-            streaming=True,
-            one_target=y.ndim == 1,
+            state = replace(stream.state, epoch=n_iter)
+        data = Rows(*scaling.transform(X, Y), sample_weight)
+        objective = self._objective(scaling)
+        schedule, stopping = self._plan(
+            objective, data, seed, streaming=True, first_epoch=n_iter
         )
+        if stream is not None and stream.streaming:  # the same optimizer, continued
+            schedule = replace(schedule, optimizer=stream.optimizer)
+        else:  # a fresh optimizer, with the step that is safe on any chunk
+            state = replace(state, slots=None)
+        result = self._train(data, scaling, objective, schedule, stopping, state, None)
+        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, True)
         self.n_iter_ = n_iter + 1
-        self.history_ = {"loss": losses + problem.loss_in_y_units(result["losses"])}
+        self.history_ = {"loss": losses + self.history_["loss"]}
         return self
 
     def predict(self, X):
@@ -442,13 +447,20 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         state.pop("_keras_model", None)  # rebuilt from coef_ and intercept_
         return state
 
+    def __setstate__(self, state):
+        stream = state.get("_stream")
+        if isinstance(stream, dict):  # written by skneuron 0.1.0
+            state["_stream"] = _Stream.from_v010(stream)
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one Dense unit per target
         return tags
 
-    # -- helpers ----------------------------------------------------------------
+    # -- the steps of fit ---------------------------------------------------------
     def _validate_input(self, X, y, sample_weight, reset):
+        """Checked float64 X and y, and the weights scaled to a largest of 1."""
         X, y = validate_data(
             self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
         )
@@ -464,204 +476,145 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         sample_weight = sample_weight / sample_weight.max()
         return X, y, sample_weight
 
-    def _standardize(self, X, Y, sample_weight):
-        """The preconditioned problem: standardized units and penalties in them."""
-        X_offset, X_scale = _standardizer(X, sample_weight, self.fit_intercept)
-        Y_offset, Y_scale = _standardizer(Y, sample_weight, self.fit_intercept)
-        return _Standardized(
-            X_offset,
-            X_scale,
-            Y_offset,
-            Y_scale,
-            self.loss,
-            self.alpha,
-            self.l1_ratio,
-            self.epsilon,
+    def _objective(self, scaling):
+        """The loss and penalty in the standardized units of ``scaling``."""
+        loss = make_loss(self.loss, epsilon=self.epsilon).standardized(scaling.Y_scale)
+        penalty = Penalty.elastic_net(
+            self.alpha, self.l1_ratio, scaling, loss.degree, self.positive
         )
+        return Objective(loss, penalty, self.fit_intercept)
 
-    def _initial_weights(self, problem):
+    def _plan(self, objective, data, seed, streaming, first_epoch=0):
+        """How to step and when to stop, on these standardized rows."""
+        bounds = curvature(
+            data.X, data.sample_weight, self.fit_intercept, objective.penalty
+        )
+        batched = streaming or (self.batch_size or len(data.X)) < len(data.X)
+        optimizer, automatic = step_rule(
+            self.optimizer, self.learning_rate, bounds, batched=batched
+        )
+        tol, epochs = (None, 1) if streaming else (self.tol, self.epochs)
+        smooth = automatic and not objective.loss.differentiable
+        schedule = Schedule(
+            optimizer=optimizer,
+            stages=stages(
+                objective.loss, tol, epochs, smooth=smooth, first_epoch=first_epoch
+            ),
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=seed,
+        )
+        stopping = Stopping(
+            max_epochs=epochs,
+            patience=self.n_iter_no_change,
+            early_stopping=self.early_stopping and not streaming,
+            strong=bounds.strong,
+            lipschitz=bounds.lipschitz,
+        )
+        return schedule, stopping
+
+    def _initial_state(self, scaling):
         """Start from zero, or from the previous fit with ``warm_start``."""
-        n_features, n_targets = len(problem.X_scale), len(problem.Y_scale)
+        n_features, n_targets = len(scaling.X_scale), len(scaling.Y_scale)
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.atleast_2d(self.coef_)
             if coef.shape == (n_targets, n_features):
-                return problem.to_standardized(coef, self.intercept_)
-        return np.zeros((n_features, n_targets)), np.zeros(n_targets)
+                return TrainState(*scaling.to_standardized(coef, self.intercept_))
+        return TrainState.zeros(n_features, n_targets)
 
-    def _train(
-        self,
-        problem,
-        kernel,
-        bias,
-        data,
-        *,
-        validation,
-        epochs,
-        tol,
-        early_stopping,
-        seed,
-        first_epoch=0,
-        stream=None,
-        streaming=False,
-        one_target=False,
-        **progress,
-    ):
-        """Train the Keras neuron on standardized data; set the fitted attributes."""
-        from skneuron import _keras  # starts TensorFlow, only when training
+    def _train(self, data, scaling, objective, schedule, stopping, state, validation):
+        """Run the engine (which starts TensorFlow), with progress output."""
+        from skneuron import _keras
 
-        Xs, Ys, sample_weight = data
-        if stream is None or stream["streaming"] != streaming:  # a fresh optimizer
-            plan = _keras.schedule(
-                Xs,
-                sample_weight,
-                fit_intercept=self.fit_intercept,
-                l2=problem.l2,
-                loss=self.loss,
-                optimizer=self.optimizer,
-                learning_rate=self.learning_rate,
-                # partial_fit's chunks differ: it takes a step safe on any of them
-                batched=streaming
-                or (self.batch_size is not None and self.batch_size < len(Xs)),
-            )
-            optimizer_state = None
-        else:
-            plan, optimizer_state = stream["plan"], stream["optimizer_state"]
-            plan = (_keras.class_from_path(plan[0]), *plan[1:])
-        cls, config, smooth, strong = plan
+        def to_y_units(losses):
+            return _per_epoch(objective.loss.to_y_units, losses, scaling.Y_scale)
+
+        progress = _Progress(self.verbose, stopping.max_epochs, to_y_units)
         result = _keras.train(
-            Xs,
-            Ys,
-            sample_weight,
+            data,
+            objective,
+            schedule,
+            stopping,
+            state,
             validation=validation,
-            l2=problem.l2,
-            l1=problem.l1,
-            epsilon=problem.epsilon_scaled,
-            kernel=kernel,
-            bias=bias,
-            fit_intercept=self.fit_intercept,
-            positive=self.positive,
-            loss=self.loss,
-            cls=cls,
-            config=config,
-            smooth=smooth,
-            strong=strong,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            tol=tol,
-            n_iter_no_change=self.n_iter_no_change,
-            early_stopping=early_stopping,
-            seed=seed,
-            first_epoch=first_epoch,
-            optimizer_state=optimizer_state,
-            **progress,
+            on_epochs=progress.update if self.verbose else None,
         )
-        kernel, bias = result["kernel"], result["bias"]
-        if not (
-            result["finite"] and np.isfinite(kernel).all() and np.isfinite(bias).all()
-        ):
+        progress.close(result.n_epochs)
+        if result.stop is Stop.NOT_FINITE:
             raise ValueError(
                 "Training diverged: the loss became non-finite with "
                 f"optimizer={self.optimizer!r} and "
                 f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
                 "(or the default 'auto')."
             )
-        coef, intercept = problem.to_original(kernel, bias)
-        if one_target:
-            coef, intercept = coef[0], float(intercept[0])
-        self.coef_ = coef
-        self.intercept_ = intercept if self.fit_intercept else _zero_like(intercept)
-        self._keras_model = None
-        # what partial_fit needs to continue: kept exactly, in standardized units
-        self._stream = {
-            "problem": problem,
-            "kernel": kernel,
-            "bias": bias,
-            # the optimizer class by import path: unpickling must not need Keras
-            "plan": (f"{cls.__module__}:{cls.__qualname__}", config, smooth, strong),
-            "optimizer_state": result["optimizer_state"],
-            "seed": seed,
-            "streaming": streaming,
-        }
         return result
 
-    def _progress(self, problem):
-        """Progress output for ``verbose``: chunked training with a callback."""
-        if not self.verbose:
-            return {"finish": lambda n_iter: None}
-        from keras.utils import Progbar
-
-        bar = None
-        if self.verbose == 1:  # the current values, not running averages
-            bar = Progbar(self.epochs, stateful_metrics=["loss", "val_loss"])
-
-        def report(first, losses, val_losses):
-            logs = [("loss", problem.loss_in_y_units(losses))]
-            if len(val_losses):
-                logs.append(("val_loss", problem.loss_in_y_units(val_losses)))
-            for k in range(len(losses)):
-                values = [(name, series[k]) for name, series in logs]
-                if bar is not None:
-                    bar.update(first + k + 1, values, finalize=False)
-                else:
-                    line = " - ".join(f"{name}: {value:.6g}" for name, value in values)
-                    print(f"Epoch {first + k + 1}/{self.epochs} - {line}")
-
-        def finish(n_iter):
-            if bar is not None:
-                bar.update(n_iter, finalize=True)
-
-        chunk = max(1, min(100, self.epochs // 50))
-        return {"on_epochs": report, "chunk": chunk, "finish": finish}
+    def _set_fitted(self, result, scaling, objective, schedule, one_target, streaming):
+        """Every fitted attribute, from the engine's result."""
+        coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
+        if not self.fit_intercept:
+            intercept = np.zeros_like(intercept)
+        if one_target:
+            coef, intercept = coef[0], intercept[0] if self.fit_intercept else 0.0
+        to_y = objective.loss.to_y_units
+        self.history_ = {"loss": _per_epoch(to_y, result.losses, scaling.Y_scale)}
+        if result.val_losses is not None:
+            self.history_["val_loss"] = _per_epoch(
+                to_y, result.val_losses, scaling.Y_scale
+            )
+        self.coef_, self.intercept_ = coef, intercept
+        self.n_iter_ = result.n_epochs
+        self._keras_model = None
+        # what partial_fit needs to continue: kept exactly, in standardized units
+        self._stream = _Stream(
+            scaling,
+            result.optimizer,
+            result.state,
+            schedule.seed,
+            streaming,
+        )
 
 
-class _Standardized:
-    """The problem the neuron is trained on: X and y standardized (tutorial 4).
+@dataclass(frozen=True)
+class _Stream:
+    """What :meth:`NeuronRegressor.partial_fit` continues from: the fixed
+    standardization, the optimizer (resolved to a class path and config) and its
+    state, the seed of the mini-batch order, and whether the optimizer is the
+    streaming one."""
 
-    Holds the offsets and scales, and the penalty strengths and Huber threshold
-    that make the standardized objective the user's objective (in original units)
-    divided by ``Y_scale ** p``, ``p`` being the loss's degree (2 for the squared
-    and Huber losses, 1 for the absolute error).
-    """
+    scaling: _Standardized
+    optimizer: OptimizerSpec
+    state: TrainState
+    seed: int
+    streaming: bool
 
-    def __init__(
-        self, X_offset, X_scale, Y_offset, Y_scale, loss, alpha, l1_ratio, epsilon
-    ):
-        self.X_offset, self.X_scale = X_offset, X_scale
-        self.Y_offset, self.Y_scale = Y_offset, Y_scale
-        self.loss = loss
-        p = 1 if loss == "absolute_error" else 2
-        # alpha * (1 - l1_ratio) / 2 * ||w||² and alpha * l1_ratio * ||w||_1 with
-        # w = kernel * Y_scale / X_scale, divided by Y_scale ** p
-        shape = (len(X_scale), len(Y_scale))
-        self.l2, self.l1 = np.zeros(shape), np.zeros(shape)
-        if alpha * (1 - l1_ratio) > 0:
-            self.l2 = alpha * (1 - l1_ratio) * np.outer(X_scale**-2, Y_scale ** (2 - p))
-        if alpha * l1_ratio > 0:
-            self.l1 = alpha * l1_ratio * np.outer(1 / X_scale, Y_scale ** (1 - p))
-        self.epsilon_scaled = epsilon / Y_scale
+    @classmethod
+    def from_v010(cls, stream: dict) -> _Stream:
+        """The continuation as skneuron 0.1.0 pickled it (a dict)."""
+        problem = stream["problem"]
+        scaling = _Standardized(
+            problem.X_offset, problem.X_scale, problem.Y_offset, problem.Y_scale
+        )
+        path, config, _, _ = stream["plan"]
+        slots = stream["optimizer_state"]
+        state = TrainState(
+            stream["kernel"],
+            stream["bias"],
+            None if slots is None else tuple(np.asarray(s) for s in slots),
+        )
+        return cls(
+            scaling,
+            OptimizerSpec(path, config),
+            state,
+            stream["seed"],
+            stream["streaming"],
+        )
 
-    def transform(self, X, Y):
-        return (X - self.X_offset) / self.X_scale, (Y - self.Y_offset) / self.Y_scale
 
-    def to_original(self, kernel, bias):
-        coef = (kernel * self.Y_scale / self.X_scale[:, None]).T
-        return coef, self.Y_offset + self.Y_scale * bias - coef @ self.X_offset
-
-    def to_standardized(self, coef, intercept):
-        kernel = coef.T * self.X_scale[:, None] / self.Y_scale
-        bias = (intercept - self.Y_offset + self.X_offset @ coef.T) / self.Y_scale
-        return kernel, np.atleast_1d(bias).astype(float)
-
-    def loss_in_y_units(self, losses):
-        """Per-epoch loss, averaged over targets, in the units of y (as Keras'
-        ``mse``, ``mae`` and ``huber`` losses report it)."""
-        factor = {
-            "squared_error": 2 * self.Y_scale**2,  # the half MSE is trained
-            "huber": self.Y_scale**2,
-            "absolute_error": self.Y_scale,
-        }[self.loss]
-        return (np.asarray(losses) * factor).mean(1).tolist()
+def _per_epoch(to_y_units, losses, y_scale):
+    """Per-epoch losses (epochs, targets), standardized -> y units, averaged over
+    targets."""
+    return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
 
 
 def _split(n_samples, fraction, rng):
@@ -676,27 +629,3 @@ def _split(n_samples, fraction, rng):
         )
     order = rng.permutation(n_samples)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
-
-
-def _standardizer(A, sample_weight, center):
-    """Weighted column offsets and scales; constant columns keep scale 1.
-
-    Computed on the deviations from the first row, divided by their largest size,
-    so that neither huge (1e300), tiny (1e-300) nor offset-dominated values (time
-    stamps) overflow or lose their spread, and a constant column centres to exact
-    zeros.
-    """
-    first = A[0] if center and len(A) else np.zeros(A.shape[1])
-    size = np.abs(A - first).max(axis=0, initial=0.0)
-    size[~(size > 0)] = 1.0
-    D = (A - first) / size
-    mean = np.average(D, axis=0, weights=sample_weight) if center else 0.0
-    spread = np.sqrt(np.average((D - mean) ** 2, axis=0, weights=sample_weight))
-    offset = first + mean * size if center else np.zeros(A.shape[1])
-    scale = spread * size
-    scale[~(spread > 0) | ~np.isfinite(scale)] = 1.0
-    return offset, scale
-
-
-def _zero_like(intercept):
-    return 0.0 if np.ndim(intercept) == 0 else np.zeros_like(intercept)

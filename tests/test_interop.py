@@ -234,7 +234,7 @@ def test_many_fits_of_clones_do_not_grow(diabetes):
         np.testing.assert_array_equal(coef, first)  # same graph, same answer
         rss.append(_rss_mb())
     assert rss[-1] - rss[9] < 20  # MB, generous: the benchmark measures the real
-    assert sum(len(idle) for idle in _keras._pool.values()) <= _keras._POOL_SIZE
+    assert sum(len(idle) for idle in _keras._pool.idle.values()) <= _keras._POOL_SIZE
 
 
 def test_dask_ml_incremental_in_processes_matches_a_local_loop():

@@ -2,6 +2,7 @@
 
 import pickle
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -219,11 +220,12 @@ def test_partial_fit_keeps_the_optimizer_state(chunks):
     reg.partial_fit(X, y).partial_fit(X, y)
     # Adam's first two steps move each weight by about the learning rate; a fresh
     # optimizer (state lost) would repeat the first step's bias-corrected size
-    state = reg._stream["optimizer_state"]
-    assert int(state[0]) == 2  # iterations
+    slots = reg._stream.state.slots
+    assert int(slots[0]) == 2  # iterations
     restarted = NeuronRegressor(optimizer="adam", learning_rate=0.01)
     restarted.partial_fit(X, y)
-    restarted._stream["optimizer_state"] = None
+    stream = restarted._stream
+    restarted._stream = replace(stream, state=replace(stream.state, slots=None))
     restarted.partial_fit(X, y)
     assert not np.allclose(restarted.coef_, reg.coef_)
 

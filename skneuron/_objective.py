@@ -1,0 +1,192 @@
+"""The problem the neuron is trained on, as data: standardized units, the penalty,
+the objective, and the training rows.
+
+Everything here is NumPy. The formulas that the compiled training loop evaluates
+(the penalty, the objective's value) take an array namespace ``xp`` (NumPy here,
+``keras.ops`` in the loop), so the same code is unit-tested and trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from skneuron._loss import Loss
+
+
+@dataclass(frozen=True)
+class _Standardized:
+    """X and y standardized (tutorial 4): offsets and scales of their columns.
+
+    The neuron is trained on ``(X - X_offset) / X_scale`` and
+    ``(Y - Y_offset) / Y_scale``; its weights are mapped back to the original units
+    afterwards. Constant columns keep scale 1.
+    """
+
+    X_offset: np.ndarray
+    X_scale: np.ndarray
+    Y_offset: np.ndarray
+    Y_scale: np.ndarray
+
+    @classmethod
+    def from_data(
+        cls, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray, center: bool
+    ) -> _Standardized:
+        return cls(
+            *_offset_and_scale(X, sample_weight, center),
+            *_offset_and_scale(Y, sample_weight, center),
+        )
+
+    def transform(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (X - self.X_offset) / self.X_scale, (Y - self.Y_offset) / self.Y_scale
+
+    def to_original(
+        self, kernel: np.ndarray, bias: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Standardized kernel (p, t) and bias (t,) -> coef (t, p), intercept (t,)."""
+        coef = (kernel * self.Y_scale / self.X_scale[:, None]).T
+        return coef, self.Y_offset + self.Y_scale * bias - coef @ self.X_offset
+
+    def to_standardized(
+        self, coef: np.ndarray, intercept: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """coef (t, p), intercept (t,) -> standardized kernel (p, t), bias (t,)."""
+        kernel = coef.T * self.X_scale[:, None] / self.Y_scale
+        bias = (intercept - self.Y_offset + self.X_offset @ coef.T) / self.Y_scale
+        return kernel, np.atleast_1d(bias).astype(float)
+
+
+def _offset_and_scale(
+    A: np.ndarray, sample_weight: np.ndarray, center: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted column offsets and scales; constant columns keep scale 1.
+
+    Computed on the deviations from the first row, divided by their largest size,
+    so that neither huge (1e300), tiny (1e-300) nor offset-dominated values (time
+    stamps) overflow or lose their spread, and a constant column centres to exact
+    zeros.
+    """
+    first = A[0] if center and len(A) else np.zeros(A.shape[1])
+    size = np.abs(A - first).max(axis=0, initial=0.0)
+    size[~(size > 0)] = 1.0
+    D = (A - first) / size
+    mean = np.average(D, axis=0, weights=sample_weight) if center else 0.0
+    spread = np.sqrt(np.average((D - mean) ** 2, axis=0, weights=sample_weight))
+    offset = first + mean * size if center else np.zeros(A.shape[1])
+    scale = spread * size
+    scale[~(spread > 0) | ~np.isfinite(scale)] = 1.0
+    return offset, scale
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """Elastic-net penalty per coefficient and target, and the sign constraint.
+
+    ``sum(l2 * kernel**2) / 2 + sum(l1 * |kernel|)`` on the standardized kernel
+    (p, t); with ``positive``, the kernel is kept non-negative.
+    """
+
+    l2: np.ndarray
+    l1: np.ndarray
+    positive: bool = False
+
+    @classmethod
+    def none(cls, n_features: int, n_targets: int, positive: bool = False) -> Penalty:
+        zeros = np.zeros((n_features, n_targets))
+        return cls(zeros, zeros, positive)
+
+    @classmethod
+    def elastic_net(
+        cls,
+        alpha: float,
+        l1_ratio: float,
+        scaling: _Standardized,
+        degree: int,
+        positive: bool = False,
+    ) -> Penalty:
+        """ElasticNet's penalty on the coefficients in the original units,
+        ``alpha * l1_ratio * ||w||_1 + alpha * (1 - l1_ratio) / 2 * ||w||^2``, as it
+        reads on the standardized kernel of a loss of this ``degree`` (the
+        standardized objective is the original one divided by ``Y_scale**degree``).
+        """
+        X_scale, Y_scale = scaling.X_scale, scaling.Y_scale
+        penalty = cls.none(len(X_scale), len(Y_scale), positive)
+        l2, l1 = penalty.l2, penalty.l1
+        if alpha * (1 - l1_ratio) > 0:
+            l2 = alpha * (1 - l1_ratio) * np.outer(X_scale**-2, Y_scale ** (2 - degree))
+        if alpha * l1_ratio > 0:
+            l1 = alpha * l1_ratio * np.outer(1 / X_scale, Y_scale ** (1 - degree))
+        return cls(l2, l1, positive)
+
+    @property
+    def has_l1(self) -> bool:
+        return bool(np.any(self.l1 > 0))
+
+    def smooth_value(self, kernel: Any, xp: Any = np) -> Any:
+        """The L2 part, per target: what the optimizer's gradient includes."""
+        return 0.5 * xp.sum(self.l2 * kernel * kernel, axis=0)
+
+    def value(self, kernel: Any, xp: Any = np) -> Any:
+        return self.smooth_value(kernel, xp) + xp.sum(self.l1 * xp.abs(kernel), axis=0)
+
+    def prox(self, kernel: Any, step: Any, xp: Any = np) -> Any:
+        """The L1 part's proximal step: soft-thresholding by ``step * l1``."""
+        return xp.sign(kernel) * xp.maximum(xp.abs(kernel) - step * self.l1, 0.0)
+
+    def min_subgradient(self, grad: Any, kernel: Any, xp: Any = np) -> Any:
+        """The smallest subgradient of the objective in the kernel, given the
+        gradient ``grad`` of its smooth part: the L1 penalty's subdifferential at
+        zero, and the sign constraint, absorb what they can."""
+        at_zero = xp.sign(grad) * xp.maximum(xp.abs(grad) - self.l1, 0.0)
+        if self.positive:  # held at 0 by the constraint is optimal while g >= -l1
+            at_zero = xp.minimum(grad + self.l1, 0.0)
+        return xp.where(kernel == 0, at_zero, grad + self.l1 * xp.sign(kernel))
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What training minimizes, per target: the mean loss (sample-weighted) of the
+    residuals plus the penalty, on the standardized problem."""
+
+    loss: Loss
+    penalty: Penalty
+    fit_intercept: bool = True
+
+    def value(
+        self, kernel: np.ndarray, bias: np.ndarray, data: Rows, loss: Loss | None = None
+    ) -> np.ndarray:
+        """The objective per target (NumPy), with ``loss`` in place of the
+        objective's own when given (a smoothing stage's)."""
+        loss = loss or self.loss
+        residual = data.Y - data.X @ kernel - bias
+        return data.mean(loss.pointwise(residual)) + self.penalty.value(kernel)
+
+    def gradient(
+        self, kernel: np.ndarray, bias: np.ndarray, data: Rows, loss: Loss | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient of the smooth part (loss and L2) in the kernel and the bias."""
+        loss = loss or self.loss
+        residual = data.Y - data.X @ kernel - bias
+        weighted = -loss.derivative(residual) * data.weights()[:, None]
+        grad_kernel = data.X.T @ weighted + self.penalty.l2 * kernel
+        grad_bias = weighted.sum(0) if self.fit_intercept else np.zeros_like(bias)
+        return grad_kernel, grad_bias
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Training rows, standardized: X (n, p), Y (n, t), sample weights (n,)."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray
+
+    def weights(self) -> np.ndarray:
+        """The sample weights normalized to sum to one."""
+        return self.sample_weight / self.sample_weight.sum()
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Sample-weighted mean over rows, per target."""
+        return self.weights() @ values
