@@ -25,22 +25,28 @@ How it runs:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
+import functools
 import importlib
 import math
 import os
+import re
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 from skneuron._loss import parameters
-from skneuron._objective import Objective, Rows
+from skneuron._objective import Gram, Objective, Rows
 from skneuron._schedule import (
     OptimizerSpec,
     Schedule,
@@ -74,13 +80,78 @@ def _quiet_stderr():
         os.close(saved)
 
 
+class _HiddenLogs:
+    """Keep TensorFlow's C++ log lines off stderr while a program is first run
+    or compiled, where TensorFlow was started before skneuron could quiet it.
+
+    Those lines (float64 graph notes, "Compiled cluster using XLA!") go straight
+    to file descriptor 2. While a window is open (from any thread) it goes to a
+    temporary file; when the last window closes, whatever else was written there
+    is passed on to stderr, and the log lines are dropped.
+    """
+
+    _log_line = re.compile(r"^([IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] |WARNING: All log)")
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.open = 0
+        self.saved = self.file = None
+
+    @contextlib.contextmanager
+    def __call__(self):
+        if not _TF_LOGS_VISIBLE:
+            yield
+            return
+        with self.lock:
+            if not self.open:
+                self._start()
+            self.open += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.open -= 1
+                if not self.open:
+                    self._end()
+
+    def _start(self):
+        try:
+            self.saved = os.dup(2)
+        except OSError:  # no usable stderr: nothing to hide
+            return
+        sys.stderr.flush()
+        self.file = tempfile.TemporaryFile()
+        os.dup2(self.file.fileno(), 2)
+
+    def _end(self):
+        if self.saved is None:
+            return
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.file.seek(0)
+        lines = self.file.read().decode(errors="replace").splitlines(keepends=True)
+        self.file.close()
+        self.saved = self.file = None
+        kept = "".join(line for line in lines if not self._log_line.match(line))
+        if kept:
+            sys.stderr.write(kept)
+            sys.stderr.flush()
+
+
+_hidden_logs = _HiddenLogs()
+
+
 def _import_keras():
     """Keras on its TensorFlow backend, or a clear error naming the setting."""
     backend = os.environ.get("KERAS_BACKEND", "")
     try:
         if "tensorflow" in sys.modules:
-            import keras
-            import tensorflow as tf
+            with _hidden_logs():
+                import keras
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # the CUDA probe
         else:
             # Warnings TensorFlow logs while tracing float64 graphs are C++ log lines.
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -106,6 +177,10 @@ _BACKEND_ERROR = (
     "without it."
 )
 
+# TensorFlow started before skneuron, without TF_CPP_MIN_LOG_LEVEL: its C++ logs show
+_TF_LOGS_VISIBLE = (
+    "tensorflow" in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") < "2"
+)
 keras, tf = _import_keras()
 ops = keras.ops
 
@@ -136,33 +211,49 @@ def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
 
 
 # -- the optimizer -------------------------------------------------------------------
+_NAMED = {"name": "neuron_optimizer"}  # an explicit name bumps no Keras counter
+
+
 def resolve_optimizer(spec: OptimizerSpec) -> tuple[type, dict]:
     """The optimizer class and its whole config (``spec.config`` applied)."""
-    named = {"name": "neuron_optimizer"}  # an explicit name bumps no Keras counter
     optimizer = spec.optimizer
-    if isinstance(optimizer, str) and ":" in optimizer:
-        optimizer = _class_from_path(optimizer)
-    if isinstance(optimizer, str):
-        try:
-            cls = type(keras.optimizers.get({"class_name": optimizer, "config": named}))
-        except ValueError:
-            raise ValueError(
-                f"optimizer={optimizer!r} is not the name of a Keras optimizer; use "
-                "e.g. 'sgd', 'adam', 'rmsprop', or pass an optimizer instance or class."
-            ) from None
-        config = cls(**named).get_config()
-    elif isinstance(optimizer, type) and issubclass(
-        optimizer, keras.optimizers.Optimizer
-    ):
-        cls, config = optimizer, optimizer(**named).get_config()
-    elif isinstance(optimizer, keras.optimizers.Optimizer):
-        cls, config = type(optimizer), {**optimizer.get_config(), **named}
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        cls, config = type(optimizer), {**optimizer.get_config(), **_NAMED}
+    elif isinstance(optimizer, str | type):
+        cls, config = _defaults(optimizer)
     else:
         raise TypeError(
             "optimizer must be a Keras optimizer name, class or instance; "
             f"got {optimizer!r}."
         )
     return cls, {**config, **spec.config}
+
+
+@functools.lru_cache(maxsize=64)
+def _defaults(optimizer):
+    """The class and default config of an optimizer given by name (or
+    ``"module:Class"`` path) or class. Cached: building one to read its config
+    costs milliseconds."""
+    if isinstance(optimizer, str) and ":" in optimizer:
+        optimizer = _class_from_path(optimizer)
+    if isinstance(optimizer, str):
+        try:
+            cls = type(
+                keras.optimizers.get({"class_name": optimizer, "config": _NAMED})
+            )
+        except ValueError:
+            raise ValueError(
+                f"optimizer={optimizer!r} is not the name of a Keras optimizer; use "
+                "e.g. 'sgd', 'adam', 'rmsprop', or pass an optimizer instance or class."
+            ) from None
+    elif issubclass(optimizer, keras.optimizers.Optimizer):
+        cls = optimizer
+    else:
+        raise TypeError(
+            "optimizer must be a Keras optimizer name, class or instance; "
+            f"got {optimizer!r}."
+        )
+    return cls, MappingProxyType(cls(**_NAMED).get_config())
 
 
 def _class_from_path(path):
@@ -212,11 +303,13 @@ class _Momentum:
 
 # -- what is baked into a program ----------------------------------------------------
 def _bucket(n, fine):
-    """The padded size for ``n``: ``n`` up to 16 (``fine``) or 4, else the next
-    m * 2**k with m in 8..15 (``fine``, at most 12.5 % padding) or 4..7."""
-    small = 16 if fine else 4
-    if n <= small:
-        return n if fine else 1 << max(n - 1, 0).bit_length()
+    """The padded size for ``n``: ``n`` itself up to 16 (``fine``), else the next
+    m * 2**k with m in 8..15 (at most 12.5 % padding); not ``fine``: powers of two
+    up to 4, then m in 4..7 (at most 25 %)."""
+    if fine and n <= 16:
+        return n
+    if not fine and n <= 4:
+        return 1 << max(n - 1, 0).bit_length()
     top = 8 if fine else 4
     k = max(n.bit_length() - top.bit_length(), 0)
     return -(-n // (1 << k)) * (1 << k)
@@ -224,19 +317,26 @@ def _bucket(n, fine):
 
 @dataclass(frozen=True)
 class _Layout:
-    """The padded shape of the training data, and whether it runs under XLA."""
+    """The padded sizes of the inputs, and whether XLA compiles the loop: small
+    problems are padded to bucketed sizes (so that few programs serve many
+    shapes) and compiled; large ones, which are memory-bound, are left as they are
+    and run in graph mode."""
 
-    rows: int
     features: int
+    rows: int
     val_rows: int
     xla: bool
 
     @classmethod
-    def of(cls, n, p, n_val):
-        """Bucketed and compiled by XLA where X is small enough."""
+    def of(cls, data, validation):
+        p = data.xx.shape[0] if isinstance(data, Gram) else data.X.shape[1]
+        if isinstance(data, Gram):
+            xla = _bucket(p, False) ** 2 <= _XLA_MAX_VALUES
+            return cls(_bucket(p, False) if xla else p, 0, 0, xla)
+        n, n_val = len(data.X), 0 if validation is None else len(validation.X)
         if _bucket(n, True) * _bucket(p, False) > _XLA_MAX_VALUES:
-            return cls(n, p, n_val, False)
-        return cls(_bucket(n, True), _bucket(p, False), _bucket(n_val, True), True)
+            return cls(p, n, n_val, False)
+        return cls(_bucket(p, False), _bucket(n, True), _bucket(n_val, True), True)
 
 
 @dataclass(frozen=True)
@@ -247,10 +347,12 @@ class _Setup:
     n_targets: int
     fit_intercept: bool
     positive: bool
+    l1: bool  # whether there is an L1 penalty (a proximal step)
     optimizer: str  # class path
     config: tuple  # the optimizer's config, without the numbers that are inputs
     loss: type  # the loss trained
     reported: type  # the loss reported
+    sums: bool  # trained on a Gram (sums), not on rows
     batch_size: int | None
     validate: bool
     early_stopping: bool
@@ -289,56 +391,118 @@ class _Trainer:
         )
         self.dense = self.model.get_layer("neuron")
         self.variables = self.model.trainable_variables
-        self.momentum = None
-        if _variable_momentum(cls, config):
+        self.momentum = _Momentum() if _variable_momentum(cls, config) else None
+        if self.momentum is not None:
             config = {**config, "momentum": 0.5}  # a placeholder that makes the slots
         self.optimizer = cls.from_config(config)
         self.optimizer.build(self.variables)
-        if _variable_momentum(cls, config):
-            self.momentum = _Momentum()
+        if self.momentum is not None:
             self.optimizer.momentum = self.momentum
         self.best = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
         self.best_value = tf.Variable(tf.constant(np.inf, F64))
         self.since_best = tf.Variable(0)
-        self.compiled = set()  # the shapes XLA has compiled the loop for
-        signature = [_signature(setup)]
-        self.graph = tf.function(self._epochs, input_signature=signature)
-        self.xla = tf.function(
-            self._epochs, input_signature=signature, jit_compile=True
+        self.signature = [_signature(setup)]
+        self._load = tf.function(
+            self._assign,
+            input_signature=[
+                [tf.TensorSpec(t.shape, t.dtype) for t in self._targets()]
+            ],
+            autograph=False,
         )
-        # Each trainer traces its loop once per mode, but TensorFlow counts traces
-        # per Python function, shared by all trainers, and warns of "retracing"
-        # after five setups: a false alarm here, not shown to users.
-        self.graph._omit_frequent_tracing_warning = True
-        self.xla._omit_frequent_tracing_warning = True
+        self.programs = {}  # "graph" and "xla": the traced loop, each mode's
+        self.compiling = {}  # layout -> the thread compiling the loop for it
+        self.compiled = set()  # layouts XLA compiled the loop for
+        self.loaded = False  # whether _load has run (its first run builds it)
+
+    # -- programs ---------------------------------------------------------------
+    def program(self, xla: bool):
+        """The loop traced for graph mode or for XLA (which compiles it per input
+        shape on its first call)."""
+        mode = "xla" if xla else "graph"
+        if mode not in self.programs:
+
+            def loop(a):
+                return self._epochs(a, xla)
+
+            function = tf.function(
+                loop,
+                input_signature=self.signature,
+                jit_compile=xla,
+                autograph=False,
+            )
+            # TensorFlow counts traces per Python function, shared by all trainers,
+            # and warns of "retracing" after five setups: a false alarm here.
+            function._omit_frequent_tracing_warning = True
+            self.programs[mode] = function.get_concrete_function()
+        return self.programs[mode]
+
+    def compile_soon(self, inputs, layout):
+        """Start compiling the loop with XLA for ``layout``, in the background:
+        a call that runs no epoch, so that a fit's first steps (in graph mode) hide
+        the compile time and short fits never wait for it."""
+        with _compile_lock:
+            if layout in self.compiling or layout in self.compiled:
+                return
+            thread = threading.Thread(
+                target=self._compile, args=(inputs, layout), daemon=True
+            )
+            self.compiling[layout] = thread
+            _compiles.add(thread)
+        thread.start()
+
+    def _compile(self, inputs, layout):
+        try:
+            with _hidden_logs():
+                self.program(xla=True)({**inputs, "max_epochs": tf.constant(0)})
+        except Exception:  # noqa: BLE001 - an op XLA lacks: stay in graph mode
+            return
+        self.compiled.add(layout)
+
+    def wait_compiled(self, layout) -> bool:
+        """Whether XLA compiled the loop for ``layout``, once its compile ended."""
+        thread = self.compiling.get(layout)
+        if thread is not None:
+            thread.join()
+        return layout in self.compiled
 
     # -- state -----------------------------------------------------------------
-    def reset(self, state: TrainState, config: dict, n_features: int):
+    def reset(self, state: TrainState, config: dict):
         """Start from ``state``: its weights, its optimizer variables (or fresh
-        ones), fresh stopping rules, the config's learning rate and momentum."""
-        pad = self.setup.n_features - n_features
-        kernel = np.pad(state.kernel, ((0, pad), (0, 0)))
-        weights = self._pack(kernel, state.bias)
-        for variable, value in zip(self.variables, weights, strict=True):
-            variable.assign(value)
+        ones), fresh stopping rules, the config's learning rate and momentum (all
+        set in one call: one by one, they cost milliseconds)."""
+        kernel = _pad_rows(state.kernel, self.setup.n_features)
+        values = [kernel] + ([state.bias] if self.setup.fit_intercept else [])
         slots = self._slots()
-        values = state.slots
-        if values is None:
-            values = [np.zeros(v.shape) for v in slots]
-        for variable, value in zip(slots, values, strict=True):
-            value = np.asarray(value)
+        for slot, value in zip(slots, state.slots or [None] * len(slots), strict=True):
+            value = np.zeros(slot.shape) if value is None else np.asarray(value)
             if value.ndim == 2:  # a kernel's slot
-                value = np.pad(value, ((0, variable.shape[0] - len(value)), (0, 0)))
-            variable.assign(tf.cast(value, variable.dtype))
+                value = _pad_rows(value, self.setup.n_features)
+            values.append(value)
+        targets = self._targets()
+        values += [np.inf, 0][: len(targets) - len(values)]
+        if self.momentum is not None:
+            values.append(float(config["momentum"]))
+        values = [tf.constant(v, t.dtype) for v, t in zip(values, targets, strict=True)]
+        with _hidden_logs() if not self.loaded else contextlib.nullcontext():
+            self._load(values)
+        self.loaded = True
         if _rate_varies(config):
             self.optimizer.learning_rate = float(config["learning_rate"])
-        if self.momentum is not None:
-            self.momentum.variable.assign(float(config["momentum"]))
-        self.best_value.assign(np.inf)
-        self.since_best.assign(0)
 
-    def _pack(self, kernel, bias):
-        return [kernel] + ([bias] if self.setup.fit_intercept else [])
+    def _targets(self):
+        """The variables :meth:`reset` sets."""
+        extra = [self.momentum.variable] if self.momentum is not None else []
+        return [
+            *self.variables,
+            *self._slots(),
+            self.best_value,
+            self.since_best,
+            *extra,
+        ]
+
+    def _assign(self, values):
+        for target, value in zip(self._targets(), values, strict=True):
+            target.assign(value)
 
     def _slots(self):
         """The optimizer's variables but its learning rate: iterations, moments."""
@@ -347,6 +511,7 @@ class _Trainer:
         ]
 
     def state(self, n_features: int, epoch: int, best: bool) -> TrainState:
+        """The weights (the best ones, with early stopping) and optimizer state."""
         values = self.best if best else self.variables
         kernel = values[0].numpy()[:n_features]
         bias = (
@@ -359,30 +524,43 @@ class _Trainer:
         return TrainState(kernel, bias, slots, epoch)
 
     # -- the objective ------------------------------------------------------------
-    def _mean_loss(self, loss, X, Y, sw):
-        """Per-target, sample-weighted mean loss of the residuals."""
-        point = loss.pointwise(Y - self.dense(X), ops)
-        mean = tf.reduce_sum(sw[:, None] * point, 0) / tf.maximum(
-            tf.reduce_sum(sw), tf.constant(1e-300, F64)
-        )
-        return tf.ensure_shape(mean, [self.setup.n_targets])
+    def _bias(self):
+        if self.setup.fit_intercept:
+            return self.variables[1]
+        return tf.zeros([self.setup.n_targets], F64)
 
-    def _loss_and_grads(self, a, X, Y, sw):
+    def _mean_loss(self, loss, part):
+        """Per target, the sample-weighted mean loss over the rows of ``part``
+        (rows, or their sums: then the loss is the squared error)."""
+        if self.setup.sums:
+            sums = Gram(**part, weight=1.0, count=0)
+            value = sums.half_mean_squares(self.variables[0], self._bias(), ops)
+        else:
+            point = loss.pointwise(part["Y"] - self.dense(part["X"]), ops)
+            value = tf.reduce_sum(part["sw"][:, None] * point, 0) / tf.maximum(
+                tf.reduce_sum(part["sw"]), tf.constant(1e-300, F64)
+            )
+        return tf.ensure_shape(value, [self.setup.n_targets])
+
+    def _losses(self, a):
+        """The loss trained (this stage's) and the loss reported (the objective's)."""
+        return self.setup.loss(**a["loss"]), self.setup.reported(**a["reported"])
+
+    def _loss_and_grads(self, a, part):
         """The reported loss per target, and the gradients of the smooth part of
         the objective (the trained loss plus the L2 penalty)."""
         trained, reported = self._losses(a)
         with tf.GradientTape() as tape:
-            value = self._mean_loss(trained, X, Y, sw)
+            value = self._mean_loss(trained, part)
             objective = tf.reduce_sum(value) + tf.reduce_sum(
                 0.5 * a["l2"] * self.variables[0] ** 2
             )
         grads = tape.gradient(objective, self.variables)
         if self.setup.reported is not self.setup.loss:
-            value = self._mean_loss(reported, X, Y, sw)
+            value = self._mean_loss(reported, part)
+        elif self.setup.sums:  # rounding may leave a perfect fit's loss below zero
+            value = tf.maximum(value, 0.0)
         return value, grads
-
-    def _losses(self, a):
-        return self.setup.loss(**a["loss"]), self.setup.reported(**a["reported"])
 
     def _step(self, grads, l1):
         """One optimizer update (with the sign constraint, if any), then the L1
@@ -390,6 +568,8 @@ class _Trainer:
         strength, stretched by 1 / (1 - momentum) as SGD's momentum stretches each
         step at a fixed point."""
         self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+        if not self.setup.l1:
+            return
         threshold = tf.cast(self.optimizer.learning_rate, F64) * l1
         if self.momentum is not None:
             threshold = threshold / (1.0 - self.momentum.variable)
@@ -416,8 +596,9 @@ class _Trainer:
         weights: the trained loss's curvature per row (its inliers') over the data,
         the bias direction and the L2 penalty included."""
         trained, _ = self._losses(a)
-        X, sw, l2 = a["X"], a["sw"], a["l2"]
-        weight = sw[:, None] * trained.curvature(a["Y"] - self.dense(X), ops)
+        X, Y, sw = a["train"]["X"], a["train"]["Y"], a["train"]["sw"]
+        l2 = a["l2"]
+        weight = sw[:, None] * trained.curvature(Y - self.dense(X), ops)
         weight = weight / tf.reduce_sum(sw)
         padded = (1.0 - a["mask"])[:, None] * a["lipschitz"]  # no padded direction
         if self.setup.fit_intercept:
@@ -448,8 +629,6 @@ class _Trainer:
         cheap = tf.reduce_all(gradient / strong <= limit)
         if self.setup.loss.constant_curvature:
             return cheap
-        # the curvature near the optimum is only that of the inliers: worth
-        # computing once the cheap bound holds
         return tf.cond(
             cheap,
             lambda: tf.reduce_all(gradient / self._curvature_now(a) <= limit),
@@ -468,7 +647,7 @@ class _Trainer:
 
     # -- epochs -----------------------------------------------------------------------
     def _full_epoch(self, a, epoch):
-        loss, grads = self._loss_and_grads(a, a["X"], a["Y"], a["sw"])
+        loss, grads = self._loss_and_grads(a, a["train"])
         gradient = self._subgradient(grads, a)
         done = (a["tol"] >= 0) & self._converged(gradient, a)
         self._step(grads, a["l1"])
@@ -477,8 +656,8 @@ class _Trainer:
     def _batched_epoch(self, a, epoch):
         """Mini-batches of a fixed size, in a new order each epoch (padding rows
         last, masked out of the last batch)."""
-        n, size = a["n"], self.setup.batch_size
-        rows = tf.shape(a["X"])[0]
+        train, size = a["train"], self.setup.batch_size
+        n, rows = train["n"], tf.shape(train["X"])[0]
         order = tf.range(rows)
         keys = tf.random.stateless_uniform(
             [rows], seed=a["seed"] + [0, epoch], dtype=F64
@@ -490,36 +669,40 @@ class _Trainer:
         def step(start, total):
             position = start + offsets
             idx = tf.gather(order, tf.minimum(position, rows - 1))
-            sw = tf.gather(a["sw"], idx) * tf.cast(position < n, F64)
-            X, Y = tf.gather(a["X"], idx), tf.gather(a["Y"], idx)
-            part, grads = self._loss_and_grads(a, X, Y, sw)
+            batch = {
+                "X": tf.gather(train["X"], idx),
+                "Y": tf.gather(train["Y"], idx),
+                "sw": tf.gather(train["sw"], idx) * tf.cast(position < n, F64),
+            }
+            part, grads = self._loss_and_grads(a, batch)
             self._step(grads, a["l1"])
-            return start + size, total + part * tf.reduce_sum(sw)
+            return start + size, total + part * tf.reduce_sum(batch["sw"])
 
         total = tf.zeros([self.setup.n_targets], F64)
         _, total = tf.while_loop(lambda start, _: start < n, step, [0, total])
 
         def test():  # the convergence test takes a full-batch gradient
-            _, grads = self._loss_and_grads(a, a["X"], a["Y"], a["sw"])
+            _, grads = self._loss_and_grads(a, train)
             gradient = self._subgradient(grads, a)
             return self._converged(gradient, a), gradient
 
         def skip():
-            return tf.constant(False), tf.fill(
-                [self.setup.n_targets], tf.constant(np.nan, F64)
-            )
+            nan = tf.constant(np.nan, F64)
+            return tf.constant(False), tf.fill([self.setup.n_targets], nan)
 
         done, gradient = tf.cond(a["tol"] >= 0, test, skip)
-        return total / tf.reduce_sum(a["sw"]), done, gradient
+        return total / tf.reduce_sum(train["sw"]), done, gradient
 
-    def _epochs(self, a):
+    def _epochs(self, a, xla):
         """Run up to ``max_epochs`` epochs, or until a stopping rule holds: the
         convergence test (when ``tol >= 0``) held ``patience`` epochs in a row
         (``streak`` counts on from a previous call); with early stopping, the
-        validation loss not improved for ``patience`` epochs; a loss not finite."""
-        run_epoch = (
-            self._full_epoch if self.setup.batch_size is None else self._batched_epoch
-        )
+        validation loss not improved for ``patience`` epochs; a loss not finite.
+
+        The losses are recorded in arrays of ``max_epochs`` elements, or under XLA,
+        which needs sizes known when it compiles, of ``_CAPACITY``."""
+        batched = self.setup.batch_size is not None
+        run_epoch = self._batched_epoch if batched else self._full_epoch
         n_targets = self.setup.n_targets
         tol = tf.maximum(a["tol"], 0.0)
         _, reported = self._losses(a)
@@ -527,20 +710,16 @@ class _Trainer:
         def body(epoch, streak, losses, val_losses, gradient, finite):
             loss, done, gradient = run_epoch(a, a["first"] + epoch)
             if self.setup.validate:
-                val = self._mean_loss(reported, a["X_val"], a["Y_val"], a["sw_val"])
+                val = self._mean_loss(reported, a["val"])
+                if self.setup.sums:
+                    val = tf.maximum(val, 0.0)
                 val_losses = val_losses.write(epoch, val)
                 if self.setup.early_stopping:
                     self._record(tf.reduce_sum(val), tol)
             finite = tf.reduce_all(tf.math.is_finite(loss))
             streak = tf.where(done, streak + 1, 0)
-            return (
-                epoch + 1,
-                streak,
-                losses.write(epoch, loss),
-                val_losses,
-                gradient,
-                finite,
-            )
+            losses = losses.write(epoch, loss)
+            return epoch + 1, streak, losses, val_losses, gradient, finite
 
         def going(epoch, streak, losses, val_losses, gradient, finite):
             going = (epoch < a["max_epochs"]) & (streak < a["patience"]) & finite
@@ -549,7 +728,8 @@ class _Trainer:
             return going
 
         def record():
-            return tf.TensorArray(F64, size=_CAPACITY, element_shape=[n_targets])
+            size = _CAPACITY if xla else a["max_epochs"]
+            return tf.TensorArray(F64, size=size, element_shape=[n_targets])
 
         start = [0, a["streak"], record(), record(), tf.zeros([n_targets], F64), True]
         epoch, streak, losses, val_losses, gradient, finite = tf.while_loop(
@@ -559,33 +739,38 @@ class _Trainer:
 
 
 def _signature(setup: _Setup):
-    matrix = tf.TensorSpec([None, None], F64)
-    vector = tf.TensorSpec([None], F64)
-    scalar = tf.TensorSpec([], F64)
-    count = tf.TensorSpec([], tf.int32)
-    params = {
-        name: {f.name: vector for f in dataclasses.fields(loss)}
+    """The loop's inputs: shapes are fixed but for the number of rows, so that the
+    traced graph knows them (and folds its shape arithmetic away)."""
+    P, T = setup.n_features, setup.n_targets
+
+    def spec(*shape, dtype=F64):
+        return tf.TensorSpec(shape, dtype)
+
+    if setup.sums:
+        part = {"xx": spec(P, P), "xy": spec(P, T), "yy": spec(T)}
+        part.update(x_mean=spec(P), y_mean=spec(T))
+    else:
+        part = {"X": spec(None, P), "Y": spec(None, T), "sw": spec(None)}
+        part.update(n=spec(dtype=tf.int32))
+    losses = {
+        name: {f.name: spec(T) for f in dataclasses.fields(loss)}
         for name, loss in (("loss", setup.loss), ("reported", setup.reported))
     }
+    scalar, count = spec(), spec(dtype=tf.int32)
     return {
-        "X": matrix,
-        "Y": matrix,
-        "sw": vector,
-        "n": count,
-        "X_val": matrix,
-        "Y_val": matrix,
-        "sw_val": vector,
-        "l2": matrix,
-        "l1": matrix,
-        "mask": vector,
-        **params,
+        "train": part,
+        "val": part,
+        "l2": spec(P, T),
+        "l1": spec(P, T),
+        "mask": spec(P),
+        **losses,
         "strong": scalar,
         "lipschitz": scalar,
         "tol": scalar,
         "max_epochs": count,
         "first": count,
-        "seed": tf.TensorSpec([2], tf.int32),
-        "shuffle": tf.TensorSpec([], tf.bool),
+        "seed": spec(2, dtype=tf.int32),
+        "shuffle": spec(dtype=tf.bool),
         "streak": count,
         "patience": count,
     }
@@ -621,38 +806,65 @@ class _Pool:
 
 
 _pool = _Pool(_POOL_SIZE)
+_compile_lock = threading.Lock()
+_compiles: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
-# -- one fit ------------------------------------------------------------------------
-def _padded(array, rows, columns=None):
-    """``array`` as float64, zero-padded to ``rows`` (and ``columns``)."""
-    pad = [(0, rows - array.shape[0])]
+@atexit.register
+def _finish_compiles():
+    """Let background compiles end before the interpreter does (an XLA compile
+    cut off by the runtime's teardown could crash the exiting process)."""
+    for thread in list(_compiles):
+        thread.join(timeout=10)
+
+
+# -- the inputs ----------------------------------------------------------------------
+def _pad_rows(array, rows):
+    """``array`` as float64, zero-padded along its first axis to ``rows``."""
+    array = np.asarray(array, dtype=np.float64)
+    return np.pad(array, [(0, rows - len(array))] + [(0, 0)] * (array.ndim - 1))
+
+
+def _constant(array, rows=None, columns=None):
+    """A float64 tensor of ``array`` zero-padded to ``rows`` (and ``columns``)."""
+    array = np.asarray(array, dtype=np.float64)
+    pad = [(0, (rows or len(array)) - len(array))]
     if array.ndim == 2:
         pad.append((0, (columns or array.shape[1]) - array.shape[1]))
-    return tf.constant(np.pad(np.asarray(array, dtype=np.float64), pad), F64)
+    return tf.constant(np.pad(array, pad) if any(p for _, p in pad) else array, F64)
 
 
-def _inputs(data: Rows, validation: Rows | None, objective: Objective, layout: _Layout):
-    """The program's inputs that stay the same for the whole fit."""
-    n, p = data.X.shape
-    P = layout.features
-    if validation is None:
-        validation = Rows(np.zeros((0, p)), np.zeros((0, data.Y.shape[1])), np.ones(0))
-    val_rows = layout.val_rows
-    penalty = objective.penalty
+def _part(data, rows, features):
+    """The program's input for training or held-out ``data``, padded."""
+    if isinstance(data, Gram):
+        return {
+            "xx": _constant(data.xx, features, features),
+            "xy": _constant(data.xy, features),
+            "yy": _constant(data.yy),
+            "x_mean": _constant(data.x_mean, features),
+            "y_mean": _constant(data.y_mean),
+        }
     return {
-        "X": _padded(data.X, layout.rows, P),
-        "Y": _padded(data.Y, layout.rows),
-        "sw": _padded(data.sample_weight, layout.rows),
-        "n": tf.constant(n),
-        "X_val": _padded(validation.X, val_rows, P),
-        "Y_val": _padded(validation.Y, val_rows),
-        "sw_val": _padded(validation.sample_weight, val_rows),
-        "l2": _padded(penalty.l2, P),
-        "l1": _padded(penalty.l1, P),
-        "mask": _padded(np.ones(p), P),
-        "reported": _loss_inputs(objective.loss, data.Y.shape[1]),
+        "X": _constant(data.X, rows, features),
+        "Y": _constant(data.Y, rows),
+        "sw": _constant(data.sample_weight, rows),
+        "n": tf.constant(len(data.X)),
     }
+
+
+def _empty_like(data):
+    p, t = _shape(data)
+    if isinstance(data, Gram):
+        return Gram(np.zeros((p, p)), np.zeros((p, t)), np.zeros(t), np.zeros(p),
+                    np.zeros(t), 0.0, 0)  # fmt: skip
+    return Rows(np.zeros((0, p)), np.zeros((0, t)), np.ones(0))
+
+
+def _shape(data):
+    """Features and targets."""
+    return (
+        data.xy.shape if isinstance(data, Gram) else (data.X.shape[1], data.Y.shape[1])
+    )
 
 
 def _loss_inputs(loss, n_targets):
@@ -662,64 +874,52 @@ def _loss_inputs(loss, n_targets):
     }
 
 
-class _Pace:
-    """How many epochs the next call runs: about ``_CALL_SECONDS`` of work, learnt
-    from the calls so far (a call that compiled a program does not count)."""
+def _inputs(data, validation, objective, schedule, stopping, layout):
+    """The program's inputs that stay the same for the whole fit."""
+    p, n_targets = _shape(data)
+    P = layout.features
+    validation = _empty_like(data) if validation is None else validation
+    penalty = objective.penalty
+    return {
+        "train": _part(data, layout.rows, P),
+        "val": _part(validation, layout.val_rows, P),
+        "l2": _constant(penalty.l2, P),
+        "l1": _constant(penalty.l1, P),
+        "mask": _constant(np.ones(p), P),
+        "reported": _loss_inputs(objective.loss, n_targets),
+        "strong": tf.constant(stopping.strong, F64),
+        "lipschitz": tf.constant(stopping.lipschitz, F64),
+        "seed": tf.constant([schedule.seed, 0]),
+        "shuffle": tf.constant(bool(schedule.shuffle)),
+        "patience": tf.constant(stopping.patience),
+    }
 
-    def __init__(self):
-        self.epochs = 4
 
-    def update(self, ran, seconds):
-        rate = ran / max(seconds, 1e-6)
-        self.epochs = int(min(max(rate * _CALL_SECONDS, 1), 4 * self.epochs, _CAPACITY))
-
-
+# -- one fit ------------------------------------------------------------------------
 def train(
-    data: Rows,
+    data: Rows | Gram,
     objective: Objective,
     schedule: Schedule,
     stopping: Stopping,
     state: TrainState,
     *,
-    validation: Rows | None = None,
-    on_epochs: Callable[[int, np.ndarray, np.ndarray | None], None] | None = None,
+    validation: Rows | Gram | None = None,
+    on_epochs: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> TrainResult:
-    """Train the neuron on standardized ``data``, starting from ``state``.
+    """Train the neuron on standardized ``data`` (its rows, or for the squared loss
+    and full batches, the sums of its rows), starting from ``state``.
 
     ``on_epochs(first, losses, val_losses)`` is called after every call of the
     compiled loop with the epochs it ran (for progress output).
     """
     cls, config = resolve_optimizer(schedule.optimizer)
-    n, p = data.X.shape
-    n_targets = data.Y.shape[1]
-    layout = _Layout.of(n, p, 0 if validation is None else len(validation.X))
-    stage_losses = {type(stage.loss) for stage in schedule.stages}
-    (trained,) = stage_losses  # one loss type per fit, or a program per stage
-    setup = _Setup(
-        n_features=layout.features,
-        n_targets=n_targets,
-        fit_intercept=objective.fit_intercept,
-        positive=objective.penalty.positive,
-        optimizer=_path_of(cls),
-        config=_frozen_config(cls, config),
-        loss=trained,
-        reported=type(objective.loss),
-        batch_size=schedule.batch_size if (schedule.batch_size or n) < n else None,
-        validate=validation is not None,
-        early_stopping=stopping.early_stopping,
-    )
-    inputs = _inputs(data, validation, objective, layout)
-    inputs.update(
-        strong=tf.constant(stopping.strong, F64),
-        lipschitz=tf.constant(stopping.lipschitz, F64),
-        seed=tf.constant([schedule.seed, 0]),
-        shuffle=tf.constant(bool(schedule.shuffle)),
-        patience=tf.constant(stopping.patience),
-    )
+    setup, layout = _setup(data, validation, objective, schedule, stopping, cls, config)
+    inputs = _inputs(data, validation, objective, schedule, stopping, layout)
     trainer = _pool.checkout(setup, lambda: _Trainer(setup, cls, config))
     try:
-        trainer.reset(state, config, p)
+        trainer.reset(state, config)
         run = _Run(trainer, inputs, layout, state.epoch, on_epochs)
+        run.long = stopping.max_epochs > run.graph_epochs
         for stage in schedule.stages:
             if _rate_varies(config):
                 rate = config["learning_rate"] * stage.step_scale
@@ -728,6 +928,7 @@ def train(
             if run.stop in (Stop.EARLY_STOPPED, Stop.NOT_FINITE):
                 break
         best = stopping.early_stopping and run.stop is not Stop.NOT_FINITE
+        p = _shape(data)[0]
         return TrainResult(
             state=trainer.state(p, state.epoch + run.epoch, best=best),
             optimizer=OptimizerSpec(_path_of(cls), config),
@@ -740,23 +941,69 @@ def train(
         _pool.checkin(trainer)
 
 
+def _setup(data, validation, objective, schedule, stopping, cls, config):
+    """The program a fit needs, and the layout of its inputs."""
+    (trained,) = {type(stage.loss) for stage in schedule.stages}  # one per fit
+    sums = isinstance(data, Gram)
+    if sums and not (trained.constant_curvature and schedule.batch_size is None):
+        raise ValueError("Sums of rows serve only the full-batch squared loss.")
+    layout = _Layout.of(data, validation)
+    n = data.count if sums else len(data.X)
+    setup = _Setup(
+        n_features=layout.features,
+        n_targets=_shape(data)[1],
+        fit_intercept=objective.fit_intercept,
+        positive=objective.penalty.positive,
+        l1=objective.penalty.has_l1,
+        optimizer=_path_of(cls),
+        config=_frozen_config(cls, config),
+        loss=trained,
+        reported=type(objective.loss),
+        sums=sums,
+        batch_size=schedule.batch_size if (schedule.batch_size or n) < n else None,
+        validate=validation is not None,
+        early_stopping=stopping.early_stopping,
+    )
+    return setup, layout
+
+
+class _Pace:
+    """How many epochs the next call runs: about ``_CALL_SECONDS`` of work, from
+    an estimate by size at first, then from the calls so far (a call that traced
+    or compiled a program does not count)."""
+
+    def __init__(self, values_per_epoch):
+        estimate = 50e-6 + 2e-9 * values_per_epoch  # seconds per epoch, roughly
+        self.epochs = int(min(max(_CALL_SECONDS / estimate, 1), _CAPACITY))
+
+    def update(self, ran, seconds):
+        rate = ran / max(seconds, 1e-6)
+        self.epochs = int(min(max(rate * _CALL_SECONDS, 1), 4 * self.epochs, _CAPACITY))
+
+
 class _Run:
     """The epochs of one fit, in calls of the compiled loop."""
 
     def __init__(self, trainer, inputs, layout, first, on_epochs):
         self.trainer, self.inputs, self.layout = trainer, inputs, layout
         self.first, self.on_epochs = first, on_epochs
-        size = trainer.setup.batch_size
-        steps = 1 if size is None else -(-int(inputs["n"]) // size)
+        size, train = trainer.setup.batch_size, inputs["train"]
+        steps = 1 if size is None else -(-int(train["n"]) // size)
         self.graph_epochs = math.ceil(_GRAPH_STEPS / steps) if layout.xla else math.inf
+        values = (
+            train["xx"].shape[0] ** 2
+            if trainer.setup.sums
+            else np.prod(train["X"].shape)
+        )
+        self.pace = _Pace(values)
         self.epoch, self.losses, self.val_losses = 0, [], []
         self.stop, self.gradient = Stop.MAX_EPOCHS, None
-        self.pace = _Pace()
+        self.long = True  # whether the fit may run past its graph-mode epochs
 
     def stage(self, stage: Stage, stopping: Stopping):
         """Train one stage: until its tolerance holds, its budget or the whole
         fit's runs out, or training must stop."""
-        n_targets = self.inputs["Y"].shape[1]
+        n_targets = self.trainer.setup.n_targets
         inputs = {
             **self.inputs,
             "loss": _loss_inputs(stage.loss, n_targets),
@@ -777,30 +1024,29 @@ class _Run:
                 self.stop = Stop.EARLY_STOPPED
 
     def _call(self, inputs, streak, end):
-        """One call of the compiled loop: graph mode for the first epochs of a fit,
-        then XLA (where the layout allows it)."""
-        graph = self.epoch < self.graph_epochs
-        count = min(
-            self.pace.epochs,
-            (min(end, self.graph_epochs) if graph else end) - self.epoch,
+        """One call of the compiled loop: graph mode for the first steps of a fit,
+        then XLA (where the layout allows it and it compiled)."""
+        inputs = {
+            **inputs,
+            "streak": streak,
+            "first": tf.constant(self.first + self.epoch),
+        }
+        xla = self.epoch >= self.graph_epochs and self.trainer.wait_compiled(
+            self.layout
         )
-        shape = (self.layout.rows, self.layout.val_rows)
-        compiling = not graph and shape not in self.trainer.compiled
-        program = self.trainer.graph if graph else self.trainer.xla
+        stop = end if xla else min(end, self.graph_epochs)
+        count = min(self.pace.epochs, stop - self.epoch)
+        fresh = not xla and "graph" not in self.trainer.programs  # to be traced
         started = time.perf_counter()
-        ran, streak, losses, val_losses, gradient, finite = program(
-            {
-                **inputs,
-                "streak": streak,
-                "max_epochs": tf.constant(count),
-                "first": tf.constant(self.first + self.epoch),
-            }
-        )
+        with _hidden_logs() if fresh else contextlib.nullcontext():
+            ran, streak, losses, val_losses, gradient, finite = self.trainer.program(
+                xla
+            )({**inputs, "max_epochs": tf.constant(count)})
         ran = int(ran)
-        if compiling:
-            self.trainer.compiled.add(shape)
-        else:
+        if not fresh:
             self.pace.update(ran, time.perf_counter() - started)
+        if self.layout.xla and self.long and not xla:  # once the graph is traced
+            self.trainer.compile_soon(inputs, self.layout)
         self.losses.append(losses.numpy()[:ran])
         self.val_losses.append(val_losses.numpy()[:ran])
         self.gradient = gradient.numpy()

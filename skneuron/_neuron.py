@@ -25,7 +25,8 @@ from sklearn.utils.validation import (
 )
 
 from skneuron._loss import LOSSES, make_loss
-from skneuron._objective import Objective, Penalty, Rows, _Standardized
+from skneuron._moments import Moments
+from skneuron._objective import Gram, Objective, Penalty, Rows, _Standardized
 from skneuron._progress import _Progress
 from skneuron._schedule import (
     OptimizerSpec,
@@ -152,6 +153,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     warm_start : bool, default=False
         When True, ``fit`` starts from the previous ``coef_`` and ``intercept_``.
 
+    precompute : bool or "auto", default="auto"
+        Whether full-batch training with the squared loss runs on the sums of the
+        rows (X'X, X'y, y'y and column sums, gathered in one pass over row
+        blocks) instead of on the rows themselves, as ``ElasticNet``'s
+        ``precompute``: an epoch then costs O(n_features**2) instead of
+        O(n_samples * n_features), with the same loss, gradient and optimizer
+        steps. ``"auto"`` uses the sums wherever they apply and are no larger than
+        the data (``n_features <= n_samples``).
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
@@ -248,6 +258,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "precompute": ["boolean", StrOptions({"auto"})],
     }
 
     def __init__(
@@ -273,6 +284,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        precompute="auto",
     ):
         self.fit_intercept = fit_intercept
         self.copy_X = copy_X
@@ -294,6 +306,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.precompute = precompute
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -328,13 +341,14 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 "sample_weight is zero on every training row left by "
                 f"validation_split={self.validation_split}."
             )
-        scaling = _Standardized.from_data(
-            X[train], Y[train], sample_weight[train], self.fit_intercept
-        )
-        data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
-        validation = None
-        if len(val):
-            validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
+        if self._sums(X.shape):
+            scaling, data, validation = _summed(
+                X, Y, sample_weight, train, val, self.fit_intercept
+            )
+        else:
+            scaling, data, validation = _standardized(
+                X, Y, sample_weight, train, val, self.fit_intercept
+            )
         objective = self._objective(scaling)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         schedule, stopping = self._plan(objective, data, seed, streaming=False)
@@ -476,6 +490,24 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         sample_weight = sample_weight / sample_weight.max()
         return X, y, sample_weight
 
+    def _sums(self, shape):
+        """Whether to train on the sums of the rows (``precompute``): the
+        full-batch squared loss only; with ``"auto"``, where the p x p sums are
+        no larger than the data."""
+        n_samples, n_features = shape
+        possible = self.loss == "squared_error" and (
+            self.batch_size is None or self.batch_size >= n_samples
+        )
+        if self.precompute == "auto":
+            return possible and n_features <= n_samples
+        if self.precompute and not possible:
+            raise ValueError(
+                "precompute=True trains on the sums of the rows, which only the "
+                "full-batch squared loss allows: use loss='squared_error' and "
+                "batch_size=None, or precompute='auto'."
+            )
+        return bool(self.precompute)
+
     def _objective(self, scaling):
         """The loss and penalty in the standardized units of ``scaling``."""
         loss = make_loss(self.loss, epsilon=self.epsilon).standardized(scaling.Y_scale)
@@ -486,10 +518,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
     def _plan(self, objective, data, seed, streaming, first_epoch=0):
         """How to step and when to stop, on these standardized rows."""
-        bounds = curvature(
-            data.X, data.sample_weight, self.fit_intercept, objective.penalty
-        )
-        batched = streaming or (self.batch_size or len(data.X)) < len(data.X)
+        bounds = curvature(data, self.fit_intercept, objective.penalty)
+        n_rows = data.count if isinstance(data, Gram) else len(data.X)
+        batched = streaming or (self.batch_size or n_rows) < n_rows
         optimizer, automatic = step_rule(
             self.optimizer, self.learning_rate, bounds, batched=batched
         )
@@ -617,10 +648,35 @@ def _per_epoch(to_y_units, losses, y_scale):
     return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
 
 
+def _standardized(X, Y, sample_weight, train, val, center):
+    """The standardization, and the training and held-out rows standardized."""
+    scaling = _Standardized.from_data(X[train], Y[train], sample_weight[train], center)
+    data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
+    validation = None
+    if len(val):
+        validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
+    return scaling, data, validation
+
+
+def _summed(X, Y, sample_weight, train, val, center):
+    """The standardization, and the sums of the training and held-out rows in
+    standardized units, from one pass over each."""
+    rows = None if isinstance(train, slice) else train
+    moments = Moments.of(X, Y, sample_weight, rows)
+    scaling = moments.scaling(center)
+    data = moments.gram(moments, scaling, center)
+    validation = None
+    if len(val):
+        held_out = Moments.of(X, Y, sample_weight, val, like=moments)
+        validation = held_out.gram(moments, scaling, center)
+    return scaling, data, validation
+
+
 def _split(n_samples, fraction, rng):
-    """Training and validation rows, the latter drawn with the estimator's RNG."""
+    """Training and validation rows, the latter drawn with the estimator's RNG
+    (all rows, as a slice, without validation)."""
     if not fraction:
-        return np.arange(n_samples), np.arange(0)
+        return slice(None), np.arange(0)
     n_val = int(np.ceil(fraction * n_samples))
     if n_val >= n_samples:
         raise ValueError(

@@ -190,3 +190,49 @@ class Rows:
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Sample-weighted mean over rows, per target."""
         return self.weights() @ values
+
+
+@dataclass(frozen=True)
+class Gram:
+    """Sums of standardized rows per unit of weight: all the full-batch squared
+    loss needs (its value and gradient are exact functions of them).
+
+    ``xx = E[x x']`` (p, p), ``xy = E[x y']`` (p, t), ``yy = E[y**2]`` (t,), the
+    means ``x_mean`` (p,) and ``y_mean`` (t,), expectations under the sample
+    weights; ``weight`` is the rows' total weight and ``count`` their number.
+    """
+
+    xx: np.ndarray
+    xy: np.ndarray
+    yy: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    weight: float
+    count: int
+
+    @classmethod
+    def of(cls, data: Rows) -> Gram:
+        """The sums of standardized rows (for tests and small problems)."""
+        w = data.weights()
+        return cls(
+            xx=(data.X * w[:, None]).T @ data.X,
+            xy=(data.X * w[:, None]).T @ data.Y,
+            yy=w @ data.Y**2,
+            x_mean=w @ data.X,
+            y_mean=w @ data.Y,
+            weight=float(data.sample_weight.sum()),
+            count=len(data.X),
+        )
+
+    def half_mean_squares(self, kernel: Any, bias: Any, xp: Any = np) -> Any:
+        """Per target, half the mean squared residual ``E[(y - x'k - b)**2] / 2``."""
+        products = xp.matmul(self.xx, kernel)
+        value = (
+            self.yy
+            - 2.0 * xp.sum(kernel * self.xy, axis=0)
+            + xp.sum(kernel * products, axis=0)
+            + bias * bias
+            + 2.0 * bias * xp.sum(kernel * self.x_mean[:, None], axis=0)
+            - 2.0 * bias * self.y_mean
+        )
+        return 0.5 * value

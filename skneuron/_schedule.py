@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from skneuron._loss import Loss
-from skneuron._objective import Penalty
+from skneuron._objective import Gram, Penalty, Rows
 
 
 # -- the optimizer ---------------------------------------------------------------
@@ -60,23 +60,25 @@ class Curvature:
     row: float
 
 
-def curvature(
-    X: np.ndarray, sample_weight: np.ndarray, fit_intercept: bool, penalty: Penalty
-) -> Curvature:
-    """The curvature bounds of the standardized problem (X standardized).
+def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curvature:
+    """The curvature bounds of the standardized problem.
 
     They only set the step size and the convergence test; the weights come from the
     optimizer's updates. Eigenvalues below 1e-10 of the largest belong to collinear
     directions that gradient descent never moves along from zero.
     """
     l2 = penalty.l2.max(1)
-    Xw = X * np.sqrt(sample_weight / sample_weight.sum())[:, None]
-    eig = np.linalg.eigvalsh(Xw.T @ Xw + np.diag(l2))
+    if isinstance(data, Gram):
+        xx, row = data.xx, np.inf
+    else:
+        w = data.weights()
+        xx = (data.X * w[:, None]).T @ data.X
+        row = float(((data.X**2).sum(1) + fit_intercept + l2.max(initial=0.0)).max())
+    eig = np.linalg.eigvalsh(xx + np.diag(l2))
     if fit_intercept:  # centred data: the bias direction has curvature exactly 1
         eig = np.append(eig, 1.0)
-    row = float(((X**2).sum(1) + fit_intercept + l2.max(initial=0.0)).max())
     top = eig.max()
-    if top <= 0:
+    if not top > 0:
         return Curvature(1.0, 1.0, max(row, 1.0))
     return Curvature(float(top), float(eig[eig > 1e-10 * top].min()), row)
 

@@ -1,0 +1,220 @@
+"""Sufficient statistics of the squared loss, gathered in one pass over row blocks.
+
+The full-batch squared loss and its gradient are exact functions of a few weighted
+sums of the rows: X'X, X'y, y'y, the column sums and the weight total. They are
+gathered block by block (float64 from any input dtype, blocks of bounded size, no
+float64 copy of the whole X) and merged with the pairwise update rule (Chan, Golub
+and LeVeque), each block centred on its own mean, so that data far from zero
+(1e9 + noise, time stamps) keep their spread. Deviations are taken from a fixed
+origin (the first row) in units that are per-column powers of two, grown as larger
+values arrive, so that neither huge (1e300) nor tiny (1e-300) columns overflow or
+underflow and rescaling is exact.
+
+The standardization, the curvature bounds for the step size and the standardized
+sums the neuron trains on (:class:`skneuron._objective.Gram`) all come from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skneuron._objective import Gram, _Standardized
+
+_BLOCK_VALUES = 2**20  # values (rows x columns) per block: 8 MB of float64
+
+
+def _units(deviations: np.ndarray) -> np.ndarray:
+    """Per column, the power of two at or above the largest absolute value."""
+    largest = np.abs(deviations).max(axis=0, initial=0.0)
+    units = np.ones_like(largest)
+    positive = np.isfinite(largest) & (largest > 0)
+    units[positive] = np.exp2(np.ceil(np.log2(largest[positive])))
+    return units
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted moments of rows of X (p columns) and Y (t columns).
+
+    Of the deviations ``D = (X - origin_x) / unit_x`` (and ``E`` likewise for Y):
+    the total ``weight`` of ``count`` rows, the weighted means ``mean_x``,
+    ``mean_y``, and the centred weighted cross products ``cxx = sum w (D - mean)'
+    (D - mean)``, ``cxy``, and ``cyy`` (its diagonal only).
+    """
+
+    count: int
+    weight: float
+    origin_x: np.ndarray
+    origin_y: np.ndarray
+    unit_x: np.ndarray
+    unit_y: np.ndarray
+    mean_x: np.ndarray
+    mean_y: np.ndarray
+    cxx: np.ndarray
+    cxy: np.ndarray
+    cyy: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        X: np.ndarray,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        rows: np.ndarray | None = None,
+        like: Moments | None = None,
+    ) -> Moments | None:
+        """The moments of ``rows`` of (X, Y) (all rows when None), in one pass over
+        blocks; with the origin and (at least) the units of ``like``, if given.
+        None when there are no rows."""
+        n = len(X) if rows is None else len(rows)
+        size = max(1, _BLOCK_VALUES // max(X.shape[1], 1))
+        total = like and like.empty()
+        for start in range(0, n, size):
+            index = (
+                slice(start, start + size)
+                if rows is None
+                else rows[start : start + size]
+            )
+            block = cls._block(X[index], Y[index], sample_weight[index], total)
+            total = block if total is None else total.merge(block)
+        return total
+
+    @classmethod
+    def _block(cls, X, Y, sample_weight, like):
+        """The moments of one block, on ``like``'s origin (or its first row)."""
+        origin_x = X[0].astype(float) if like is None else like.origin_x
+        origin_y = Y[0].astype(float) if like is None else like.origin_y
+        Dx = X - origin_x
+        Dy = Y - origin_y
+        unit_x, unit_y = _units(Dx), _units(Dy)
+        if like is not None:
+            unit_x, unit_y = (
+                np.maximum(unit_x, like.unit_x),
+                np.maximum(unit_y, like.unit_y),
+            )
+        Dx /= unit_x
+        Dy /= unit_y
+        weight = float(sample_weight.sum())
+        scale = weight if weight > 0 else 1.0
+        mean_x = sample_weight @ Dx / scale
+        mean_y = sample_weight @ Dy / scale
+        Dx -= mean_x
+        Dy -= mean_y
+        weighted = Dx * sample_weight[:, None]
+        return cls(
+            count=len(X),
+            weight=weight,
+            origin_x=origin_x,
+            origin_y=origin_y,
+            unit_x=unit_x,
+            unit_y=unit_y,
+            mean_x=mean_x,
+            mean_y=mean_y,
+            cxx=weighted.T @ Dx,
+            cxy=weighted.T @ Dy,
+            cyy=sample_weight @ (Dy * Dy),
+        )
+
+    def empty(self) -> Moments:
+        """No rows, on this origin and these units."""
+        p, t = len(self.mean_x), len(self.mean_y)
+        return Moments(
+            0, 0.0, self.origin_x, self.origin_y, self.unit_x, self.unit_y,
+            np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)), np.zeros(t),
+        )  # fmt: skip
+
+    def in_units(self, unit_x: np.ndarray, unit_y: np.ndarray) -> Moments:
+        """The same moments in larger units (powers of two: exact)."""
+        fx, fy = self.unit_x / unit_x, self.unit_y / unit_y
+        return Moments(
+            self.count, self.weight, self.origin_x, self.origin_y, unit_x, unit_y,
+            self.mean_x * fx, self.mean_y * fy, self.cxx * np.outer(fx, fx),
+            self.cxy * np.outer(fx, fy), self.cyy * fy**2,
+        )  # fmt: skip
+
+    def merge(self, other: Moments) -> Moments:
+        """The moments of both sets of rows (the pairwise update rule)."""
+        unit_x = np.maximum(self.unit_x, other.unit_x)
+        unit_y = np.maximum(self.unit_y, other.unit_y)
+        a, b = self.in_units(unit_x, unit_y), other.in_units(unit_x, unit_y)
+        weight = a.weight + b.weight
+        if not weight > 0:
+            return Moments(a.count + b.count, *_fields(a)[1:])
+        share = b.weight / weight
+        dx, dy = b.mean_x - a.mean_x, b.mean_y - a.mean_y
+        both = a.weight * share  # a.weight * b.weight / weight
+        return Moments(
+            count=a.count + b.count,
+            weight=weight,
+            origin_x=a.origin_x,
+            origin_y=a.origin_y,
+            unit_x=unit_x,
+            unit_y=unit_y,
+            mean_x=a.mean_x + dx * share,
+            mean_y=a.mean_y + dy * share,
+            cxx=a.cxx + b.cxx + both * np.outer(dx, dx),
+            cxy=a.cxy + b.cxy + both * np.outer(dx, dy),
+            cyy=a.cyy + b.cyy + both * dy * dy,
+        )
+
+    # -- what training needs ------------------------------------------------------
+    def _about(self, center: bool, unit_x, unit_y, mean_x, mean_y):
+        """Offsets (in units, from the origin) and root-mean-square spreads about
+        them, per column; constant columns keep spread 1 (in original units)."""
+        if center:
+            off_x, off_y = mean_x, mean_y
+        else:  # about zero
+            off_x, off_y = -self.origin_x / unit_x, -self.origin_y / unit_y
+        return off_x, off_y
+
+    def scaling(self, center: bool) -> _Standardized:
+        """The standardization these moments give: weighted means (or zero, without
+        ``center``) and standard deviations (root mean squares) of the columns."""
+        W = self.weight
+        off_x, off_y = self._about(
+            center, self.unit_x, self.unit_y, self.mean_x, self.mean_y
+        )
+        var_x = np.diag(self.cxx) / W + (self.mean_x - off_x) ** 2
+        var_y = self.cyy / W + (self.mean_y - off_y) ** 2
+        return _Standardized(
+            np.zeros_like(off_x) if not center else self.origin_x + self.unit_x * off_x,
+            _spread(var_x, self.unit_x),
+            np.zeros_like(off_y) if not center else self.origin_y + self.unit_y * off_y,
+            _spread(var_y, self.unit_y),
+        )
+
+    def gram(self, train: Moments, scaling: _Standardized, center: bool) -> Gram:
+        """These rows' sums in the standardized units of the ``train`` moments
+        (whose ``scaling`` it is): what the full-batch squared loss needs."""
+        me = self.in_units(
+            np.maximum(self.unit_x, train.unit_x), np.maximum(self.unit_y, train.unit_y)
+        )
+        tr = train.in_units(me.unit_x, me.unit_y)
+        off_x, off_y = tr._about(center, me.unit_x, me.unit_y, tr.mean_x, tr.mean_y)
+        sx = scaling.X_scale / me.unit_x  # the standard deviations, in units
+        sy = scaling.Y_scale / me.unit_y
+        W = me.weight
+        dx = (me.mean_x - off_x) / sx
+        dy = (me.mean_y - off_y) / sy
+        return Gram(
+            xx=me.cxx / W / np.outer(sx, sx) + np.outer(dx, dx),
+            xy=me.cxy / W / np.outer(sx, sy) + np.outer(dx, dy),
+            yy=me.cyy / W / sy**2 + dy**2,
+            x_mean=dx,
+            y_mean=dy,
+            weight=W,
+            count=me.count,
+        )
+
+
+def _fields(moments: Moments) -> tuple:
+    return tuple(getattr(moments, name) for name in Moments.__dataclass_fields__)
+
+
+def _spread(variance: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Standard deviations in original units; constant columns keep 1."""
+    scale = np.sqrt(np.maximum(variance, 0.0)) * unit
+    scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
+    return scale
