@@ -125,6 +125,10 @@ else:
         "footer_start": ["copyright"],
         "footer_end": ["sphinx-version"],
     }
-    html_sidebars = {"index": [], "getting_started": [], "changelog": []}
+    # The left sidebar lists a section's sub-pages; the top-level pages have none,
+    # and without it wide tables get the room.
+    html_sidebars = {"*": []}
 html_title = f"skneuron {release}"
+html_static_path = ["_static"]
+html_css_files = ["skneuron.css"]
 html_show_sourcelink = False

@@ -3,10 +3,8 @@
 - ``ExampleOrder``: the order of the example gallery (the tutorials first, in their
   own order, then the scikit-learn workflows, then scikeras), for sphinx-gallery's
   ``within_subsection_order``.
-- ``optional-literalinclude``: a ``literalinclude`` of a file that may not exist
-  yet (benchmark results are produced by a script, not committed by hand). When the
-  file is missing, the directive's content is shown instead, so a build with
-  ``-W`` does not fail on it.
+- ``optional-toctree``: a ``toctree`` whose entries named in ``:optional:`` are
+  left out while their page does not exist (pages written on other branches).
 - ``_offline_docstrings``: a shape written ``(n_features_in_,)`` in a docstring is
   read by reStructuredText as a link to a target ``n_features_in`` that does not
   exist; it is shown as literal text instead (this does nothing once the
@@ -29,10 +27,9 @@ import zlib
 from pathlib import Path
 
 import offline_check  # _ext/offline_check.py
-from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx.directives.code import LiteralInclude
-from sphinx.directives.other import Include
+from docutils.statemachine import StringList
+from sphinx.directives.other import Include, TocTree
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -64,21 +61,27 @@ class ExampleOrder:
         return f"{type(self).__name__}()"
 
 
-class OptionalLiteralInclude(LiteralInclude):
-    """``literalinclude`` if the file exists, else the directive's own content."""
+class OptionalTocTree(TocTree):
+    """``toctree`` that leaves out its ``:optional:`` entries with no page yet."""
 
-    has_content = True
+    option_spec = {**TocTree.option_spec, "optional": directives.unchanged}
 
     def run(self):
-        _, path = self.env.relfn2path(self.arguments[0], self.env.docname)
-        if Path(path).is_file():
-            self.content = []
-            return super().run()
-        # Depending on the missing file re-reads this page until the file appears.
-        self.env.note_dependency(path)
-        container = nodes.container()
-        self.state.nested_parse(self.content, self.content_offset, container)
-        return container.children
+        optional = {
+            name.strip() for name in self.options.pop("optional", "").split(",")
+        }
+        missing = {name for name in optional if name} - set(self.env.found_docs)
+        kept = [
+            (line, source, offset)
+            for (source, offset), line in zip(
+                self.content.items, self.content, strict=True
+            )
+            if line.strip() not in missing
+        ]
+        self.content = StringList(
+            [line for line, _, _ in kept], items=[(s, o) for _, s, o in kept]
+        )
+        return super().run()
 
 
 _BARE_SHAPE_NAME = re.compile(r"(?<=[(, ])(n_[a-z_]*[a-z]_)(?=[,)])")
@@ -95,23 +98,27 @@ _RELATIVE_LINK = re.compile(
 )
 
 
-def filter_markdown(text, *, omit=(), skip_title=False):
+def filter_markdown(text, *, omit=(), skip_title=False, skip_preamble=False):
     """Markdown ``text`` without the sections whose titles start with ``omit``.
 
     A section runs from its heading to the next heading of the same or a higher
-    level. ``skip_title`` drops a first-level heading on the first non-blank line.
-    Relative links become their text. Headings inside code fences are not
-    headings.
+    level. ``skip_title`` drops a first-level heading on the first non-blank line;
+    ``skip_preamble`` drops everything before the first heading below the title.
+    Without the title, the other headings move up one level (``##`` becomes
+    ``#``), as MyST expects of a document. Relative links become their text.
+    Headings inside code fences are not headings.
     """
     omit = tuple(title.strip().lower() for title in omit if title.strip())
-    out, skipping, in_fence, seen_text = [], None, False, False
+    out = []
+    skipping = 0 if skip_preamble else None  # level of the part left out; 0: preamble
+    in_fence = seen_text = False
     for line in text.splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
         heading = None if in_fence else _HEADING.match(line)
         if heading:
             level, title = len(heading.group(1)), heading.group(2)
-            if skipping is not None and level <= skipping:
+            if skipping == 0 and level >= 2 or skipping and level <= skipping:
                 skipping = None
             if skipping is None and omit and title.lower().startswith(omit):
                 skipping = level
@@ -120,8 +127,12 @@ def filter_markdown(text, *, omit=(), skip_title=False):
                 continue
         if line.strip():
             seen_text = True
+        if skipping is None and not in_fence:
+            line = _RELATIVE_LINK.sub(r"\1", line)
+            if heading and (skip_title or skip_preamble) and level > 1:
+                line = line[1:]  # the page has the title: sections move up a level
         if skipping is None:
-            out.append(line if in_fence else _RELATIVE_LINK.sub(r"\1", line))
+            out.append(line)
     return "\n".join(out) + "\n"
 
 
@@ -130,13 +141,15 @@ class MarkdownInclude(Include):
 
     Options: ``:omit-sections:`` a comma-separated list of section titles (or
     their beginnings, case-insensitive) to leave out; ``:skip-title:`` to drop
-    the file's first-level title when the page has its own.
+    the file's first-level title when the page has its own; ``:skip-preamble:``
+    to drop the title and the text before the first section.
     """
 
     option_spec = {
         **Include.option_spec,
         "omit-sections": directives.unchanged,
         "skip-title": directives.flag,
+        "skip-preamble": directives.flag,
     }
 
     def run(self):
@@ -150,6 +163,7 @@ class MarkdownInclude(Include):
             text,
             omit=self.options.get("omit-sections", "").split(","),
             skip_title="skip-title" in self.options,
+            skip_preamble="skip-preamble" in self.options,
         )
         return super().custom_parse(text)
 
@@ -208,8 +222,8 @@ def _check_offline(app, exception):
 def setup(app):
     for extension in ("sphinx.ext.autodoc", "sphinx.ext.intersphinx", "myst_parser"):
         app.setup_extension(extension)  # whose events and settings are used here
-    app.add_directive("optional-literalinclude", OptionalLiteralInclude)
     app.add_directive("markdown-include", MarkdownInclude)
+    app.add_directive("optional-toctree", OptionalTocTree)
     app.connect("autodoc-process-docstring", _offline_docstrings, priority=400)
     # Before intersphinx validates the mapping (priority 800) and loads it.
     app.connect("config-inited", _offline_inventories, priority=500)
