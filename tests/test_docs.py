@@ -6,6 +6,10 @@
 - With Sphinx installed (the ``docs`` extra), a two-page project is built with the
   docs' own extensions: the bundled MathJax passes the check, a CDN MathJax fails
   the build, and the plain-text inventories resolve links offline.
+- Every Python example of the docs pages is a doctest, collected by pytest through
+  ``--doctest-glob='*.rst'`` (see pyproject.toml and docs/conftest.py); a
+  ``code-block:: python`` would be shown but never run, so there must be none.
+  README.md's Python block is run here; the gallery by test_examples.py.
 """
 
 import importlib.util
@@ -207,3 +211,39 @@ def test_plain_text_inventories_compile(monkeypatch):
             if line.strip() and not line.startswith("#")
         ]  # fmt: skip
         assert names == {line.split()[0] for line in lines}, path.name
+
+
+# -- docs code runs --------------------------------------------------------------------
+def test_docs_python_blocks_are_doctests():
+    """A ``code-block:: python`` would be shown but never run: use ``>>>``."""
+    untested = []
+    for path in sorted(DOCS.glob("*.rst")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.match(
+                r"\s*\.\. (code-block|code|sourcecode)::\s*(python|py)\b", line
+            ):
+                untested.append(f"{path.name}:{number}")
+    assert untested == []
+
+
+def test_docs_pages_are_collected_as_doctests(pytestconfig):
+    """pytest's settings collect the pages, and the pages with code have examples."""
+    import doctest
+
+    assert "docs" in pytestconfig.getini("testpaths")
+    assert "*.rst" in pytestconfig.getoption("doctestglob")
+    parser = doctest.DocTestParser()
+    pages = {
+        path.name
+        for path in DOCS.glob("*.rst")
+        if parser.get_examples(path.read_text())
+    }
+    assert {"index.rst", "getting_started.rst", "user_guide.rst", "faq.rst"} <= pages
+    assert {"persistence.rst", "install.rst", "scikeras.rst"} <= pages
+
+
+def test_readme_python_block_runs():
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    assert blocks, "README.md has no Python block"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
