@@ -58,10 +58,9 @@ exclude_patterns = [
     "_build",
     "_ext",
     "_templates",
-    "inventories",
+    "inventories",  # its README.md is no page (myst_parser makes .md a source)
     "**.ipynb_checkpoints",
 ]
-source_suffix = {".rst": "restructuredtext"}  # Markdown only through includes
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
@@ -103,7 +102,6 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "doc_module": ("skneuron",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skneuron": None},
     "remove_config_comments": True,
     # The timing pages would be written outside auto_examples/ and generated/;
     # sphinx-gallery prints the same times to the console.
