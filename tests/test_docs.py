@@ -133,6 +133,12 @@ Math :math:`\\hat y = x^\\top w + b` and a link to
 
 .. markdown-include:: notes.md
    :omit-sections: Development notes
+
+.. optional-toctree::
+   :optional: other, not_written_yet
+
+   other
+   not_written_yet
 """
 NOTES = """
 # Notes
@@ -159,6 +165,7 @@ def sphinx_build(tmp_path, *extensions):
     )
     (src / "index.rst").write_text(textwrap.dedent(INDEX))
     (src / "notes.md").write_text(textwrap.dedent(NOTES))
+    (src / "other.rst").write_text("Other\n=====\n\nA page.\n")
     out = tmp_path / "html"
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]
@@ -186,6 +193,8 @@ def test_build_bundles_mathjax_and_links_offline(tmp_path):
     # the Markdown table is a table, and the omitted section is gone
     assert re.search(r"<table[^>]*>.*<code[^>]*>.*x.*</code>", html, re.DOTALL)
     assert "Left out" not in html and "Development notes" not in html
+    # the optional toctree lists the page that exists and skips the one that doesn't
+    assert 'href="other.html"' in html and "not_written_yet" not in html
 
 
 @needs_sphinx_docs
