@@ -11,7 +11,7 @@ import pytest
 os.environ["MPLBACKEND"] = "Agg"
 
 # Doctests of modules for an optional dependency run only where it is installed.
-_OPTIONAL_DOCTESTS = {"skneuron._scikeras.": "scikeras"}
+_OPTIONAL_DOCTESTS = {"skneuron._scikeras.": "scikeras", "scikeras.rst": "scikeras"}
 
 
 def _installed(package):

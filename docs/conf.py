@@ -5,16 +5,23 @@ Build it from the repository root, offline, with warnings as errors::
     python -m sphinx -W -b html docs docs/_build/html
 
 The example gallery runs every ``examples/plot_*.py`` script (add
-``-D plot_gallery=0`` to skip running them). Links to the Python, NumPy, SciPy,
-scikit-learn and Matplotlib documentation need their inventories from the network,
-so they are only made when the environment variable ``SKNEURON_INTERSPHINX`` is set
-to a non-empty value.
+``-D plot_gallery=0`` to skip running them). Nothing is downloaded:
+
+- math is typeset by the copy of MathJax that ``sphinx-mathjax-offline`` ships
+  and copies into the build (``_static/mathjax/``);
+- links to the documentation of scikit-learn, NumPy, SciPy, Python, joblib,
+  Matplotlib, Keras and scikeras come from the small inventories in
+  ``inventories/`` (see its README), compiled at build time;
+- after the build, ``_ext/offline_check.py`` checks every page for anything
+  loaded from the network and for raw math; each problem fails the ``-W`` build.
+
+``nitpicky`` is on: a reference to an object that no inventory lists is an error,
+so a new link to another project needs a line in ``inventories/``.
 
 Generated output: ``_build/``, ``auto_examples/`` (the gallery) and ``generated/``
 (API pages and the gallery's back-references).
 """
 
-import os
 import sys
 from pathlib import Path
 
@@ -38,13 +45,22 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 served from the build, not a CDN
+    "myst_parser",  # Markdown files of the repository included into pages
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "skneuron_docs",  # _ext/skneuron_docs.py
 ]
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_ext", "_templates", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "_ext",
+    "_templates",
+    "inventories",  # its README.md is no page (myst_parser makes .md a source)
+    "**.ipynb_checkpoints",
+]
 root_doc = "index"
 default_role = "literal"
 pygments_style = "sphinx"
@@ -55,17 +71,26 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
-intersphinx_mapping = {}
-if os.environ.get("SKNEURON_INTERSPHINX"):
-    extensions.append("sphinx.ext.intersphinx")
-    intersphinx_mapping = {
-        "python": ("https://docs.python.org/3", None),
-        "numpy": ("https://numpy.org/doc/stable", None),
-        "scipy": ("https://docs.scipy.org/doc/scipy", None),
-        "sklearn": ("https://scikit-learn.org/stable", None),
-        "matplotlib": ("https://matplotlib.org/stable", None),
-    }
-    # Keras and TensorFlow publish no Sphinx inventory.
+nitpicky = True
+
+# Offline inventories: plain-text files in inventories/, compiled into objects.inv
+# by _ext/skneuron_docs.py before intersphinx reads them. Keras (keras.io) and
+# scikeras publish no inventory we could bundle, so theirs list the few pages we
+# link to, too.
+intersphinx_mapping = {
+    project: (url, f"inventories/{project}.txt")
+    for project, url in {
+        "python": "https://docs.python.org/3/",
+        "numpy": "https://numpy.org/doc/stable/",
+        "scipy": "https://docs.scipy.org/doc/scipy/",
+        "sklearn": "https://scikit-learn.org/stable/",
+        "joblib": "https://joblib.readthedocs.io/en/stable/",
+        "matplotlib": "https://matplotlib.org/stable/",
+        "keras": "https://keras.io/",
+        "scikeras": "https://adriangb.com/scikeras/stable/",
+    }.items()
+}
+intersphinx_timeout = 1  # never wait for a network that is not there
 
 # -- example gallery ----------------------------------------------------------------
 sphinx_gallery_conf = {
@@ -77,7 +102,6 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "doc_module": ("skneuron",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skneuron": None},
     "remove_config_comments": True,
     # The timing pages would be written outside auto_examples/ and generated/;
     # sphinx-gallery prints the same times to the console.
@@ -99,6 +123,10 @@ else:
         "footer_start": ["copyright"],
         "footer_end": ["sphinx-version"],
     }
-    html_sidebars = {"index": [], "getting_started": [], "changelog": []}
+    # The left sidebar lists a section's sub-pages; the top-level pages have none,
+    # and without it wide tables get the room.
+    html_sidebars = {"*": []}
 html_title = f"skneuron {release}"
+html_static_path = ["_static"]
+html_css_files = ["skneuron.css"]
 html_show_sourcelink = False

@@ -80,14 +80,14 @@ labels = [
     f"{p['neuronregressor__optimizer']}, {p['neuronregressor__learning_rate']}"
     for p in results["params"]
 ]
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 ax.barh(
     labels, results["mean_test_score"], xerr=results["std_test_score"], color="tab:blue"
 )
 ax.axvline(reference.mean(), color="k", ls="--", lw=1, label="LinearRegression")
 ax.set(xlabel="mean R² over 5 folds", title="50 epochs, by optimizer and rate")
-ax.legend(loc="lower left")
-fig.tight_layout()
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars
+
 
 # %%
 # Tuning the penalty

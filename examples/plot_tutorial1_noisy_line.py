@@ -34,7 +34,10 @@ X = x[:, np.newaxis]  # scikit-learn estimators take a 2-D (n_samples, n_feature
 # -------------------------------------
 # ``tol=None`` switches the convergence test off, so exactly ``epochs`` epochs are
 # run, as in a plain ``model.fit(x, y, epochs=200)``. Without it, a capped number
-# of epochs that ends before convergence raises a ``ConvergenceWarning``.
+# of epochs that ends before convergence raises a ``ConvergenceWarning``. (Keras'
+# ``fit`` would also split the 51 points into mini-batches of 32; the recipe here
+# takes all of them in every step, which gives a smoother curve.
+# ``batch_size=32`` does what Keras does.)
 #
 # The default estimator uses plain gradient descent with momentum (``"sgd"``) and
 # picks its own step size; it stops as soon as the coefficients are within
@@ -55,27 +58,38 @@ for name, reg in [("adam, 200 epochs", recipe), ("default", default)]:
 # recipe lies on it, and so does the default, whose slope and intercept above
 # differ from the recipe's by less than 0.001. :class:`~skneuron.LossCurveDisplay`
 # draws ``history_["loss"]``, the mean squared error of each epoch in the units
-# of ``y``.
+# of ``y``; the dashed line is the least-squares MSE, the lowest any line can
+# reach. The epoch axis is logarithmic, so that the default's few epochs and the
+# recipe's 200 can both be read.
 fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
 FittedLineDisplay.from_estimator(
     recipe, X, y, ax=ax_data, name="adam, 200 epochs", line_kwargs={"c": "tab:orange"}
 )
 ax_data.set(xlabel="x", ylabel="y", title="Fitted line")
+ax_data.legend(loc="upper left")  # the data rise from the lower left
 
 for name, reg, color in [
     ("adam, 200 epochs", recipe, "tab:orange"),
-    ("default", default, "tab:blue"),
+    ("default (automatic step)", default, "tab:blue"),
 ]:
     LossCurveDisplay.from_estimator(
         reg, ax=ax_loss, name=name, log_scale=True, marker=".", color=color
     )
-ax_loss.set(ylabel="training MSE", title="Loss")
+least_squares_mse = np.mean((default.predict(X) - y) ** 2)
+ax_loss.axhline(
+    least_squares_mse, color="black", linestyle="--", linewidth=1,
+    label="least-squares MSE",
+)  # fmt: skip
+ax_loss.set(xscale="log", ylabel="training MSE", title="Loss per epoch")
+ax_loss.legend(loc="upper right")  # the curves start high on the left
 fig.tight_layout()
 
 # %%
-# The first epoch's loss is the error of the all-zero starting weights. The
+# The first epoch's loss is the variance of ``y``: training starts from zero in
+# standardized units, that is from the flat line at the mean of ``y``. The
 # default fit reaches the optimum within a few epochs: with one feature, the
-# standardized problem is perfectly conditioned. Adam with a fixed rate
+# standardized problem is perfectly conditioned, and the remaining epochs only
+# confirm that the coefficients have stopped moving. Adam with a fixed rate
 # overshoots, swings back, and takes about a hundred epochs to settle.
 #
 # Reading the weights from the Keras layer

@@ -80,7 +80,7 @@ print(f"recipe .score             {recipe.score(X, y):.6f}")
 # the exact least-squares line (dashed), which is the line ``linregress`` finds
 # and the one the default fit ends on. :class:`~skneuron.LossCurveDisplay` draws
 # each fit's ``history_["loss"]``.
-fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
 FittedLineDisplay.from_estimator(
     recipe,
     X,
@@ -91,6 +91,8 @@ FittedLineDisplay.from_estimator(
     reference_line_kwargs={"label": "least squares (linregress)"},
 )
 ax_data.set(xlabel="x", ylabel="y", title="Fitted lines")
+# The points fill the panel: the legends go below it.
+ax_data.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
 
 for name, reg, color in [
     ("adam(0.6), 30 epochs", recipe, "tab:orange"),
@@ -107,6 +109,5 @@ ax_loss.axhline(
     label="least-squares MSE",
 )
 ax_loss.set(ylabel="training MSE", title="Loss")
-ax_loss.legend()  # again, to list the least-squares MSE too
-fig.tight_layout()
+ax_loss.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
 plt.show()

@@ -76,15 +76,17 @@ report("default", default1)
 # exact least-squares line on all rows (dashed); :class:`~skneuron.LossCurveDisplay`
 # draws the training loss (averaged over each epoch's mini-batches, as Keras
 # reports it) and the validation loss (dashed).
-fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
+fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
 FittedLineDisplay.from_estimator(
     recipe1, X_bmi, y, ax=ax_data, name="rmsprop recipe", scatter_kwargs={"s": 8}
 )
 ax_data.set(xlabel="body mass index", ylabel="disease progression", title="bmi only")
+# The points fill the panel: the legends go below it.
+ax_data.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=3)
 for name, reg in [("rmsprop recipe", recipe1), ("default", default1)]:
     LossCurveDisplay.from_estimator(reg, ax=ax_loss, name=name, log_scale=True)
-ax_loss.set(ylabel="MSE", title="Loss")
-fig.tight_layout()
+ax_loss.set(xscale="log", ylabel="MSE", title="Loss")
+ax_loss.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2)
 
 # %%
 # All ten features
@@ -137,7 +139,7 @@ print(
 # overshoots. What the default guarantees is the precision of the final
 # coefficients, not a smooth curve. On held-out rows, the exact answer is not
 # always the best one: that is what early stopping (or ``alpha``) trades.
-fig, ax = plt.subplots(figsize=(6, 4))
+fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
 for name, reg in [
     ("rmsprop recipe", recipe),
     ("default", default),
@@ -145,5 +147,5 @@ for name, reg in [
 ]:
     LossCurveDisplay.from_estimator(reg, ax=ax, name=name, log_scale=True)
 ax.set(xscale="log", ylabel="MSE", title="All ten features")
-fig.tight_layout()
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves
 plt.show()

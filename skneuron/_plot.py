@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_consistent_length
-from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 if TYPE_CHECKING:
@@ -32,6 +31,18 @@ _ALIASES = {
     "ec": "edgecolor",
     "fc": "facecolor",
 }
+
+
+def _check_matplotlib_support(caller_name: str) -> None:
+    """Raise an ImportError that names skneuron's extra when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"{caller_name} requires matplotlib, which is optional for skneuron. "
+            'Install it with skneuron\'s plot extra: pip install "skneuron[plot]" '
+            '(from a checkout of the repository: pip install ".[plot]").'
+        ) from error
 
 
 def _style(default: dict[str, Any], user: dict[str, Any] | None) -> dict[str, Any]:
@@ -140,7 +151,7 @@ class LossCurveDisplay:
         display : LossCurveDisplay
             The display, with the drawn artists as attributes.
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        _check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
         loss = np.asarray(self.loss, dtype=float).ravel()
@@ -242,7 +253,7 @@ class LossCurveDisplay:
         >>> len(display.line_.get_ydata()), display.val_line_ is None
         (20, True)
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        _check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
         final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
         history = getattr(final, "history_", None)
@@ -384,7 +395,7 @@ class FittedLineDisplay:
         display : FittedLineDisplay
             The display, with the drawn artists as attributes.
         """
-        check_matplotlib_support(f"{type(self).__name__}.plot")
+        _check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
         name = self.estimator_name if name is None else name
@@ -517,7 +528,7 @@ class FittedLineDisplay:
         >>> display.ax_.get_xlabel(), display.line_.get_label()
         ('Feature 1', 'NeuronRegressor')
         """
-        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        _check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator)
         if not (isinstance(grid_resolution, Integral) and grid_resolution >= 2):
             raise ValueError(

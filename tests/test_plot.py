@@ -288,3 +288,21 @@ def test_import_does_not_import_matplotlib():
     subprocess.run(
         [sys.executable, "-c", code, str(root / "skneuron")], cwd=root, check=True
     )
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda fitted, X, y: LossCurveDisplay.from_estimator(fitted),
+        lambda fitted, X, y: LossCurveDisplay(loss=[1.0, 0.5]).plot(),
+        lambda fitted, X, y: FittedLineDisplay.from_estimator(fitted, X, y),
+    ],
+    ids=["LossCurveDisplay.from_estimator", "plot", "FittedLineDisplay"],
+)
+def test_missing_matplotlib_names_the_plot_extra(data, fitted, monkeypatch, draw):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises ImportError
+    with pytest.raises(ImportError, match="requires matplotlib") as raised:
+        draw(fitted, *data)
+    message = str(raised.value)
+    assert 'pip install "skneuron[plot]"' in message
+    assert 'pip install ".[plot]"' in message

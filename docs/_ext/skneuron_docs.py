@@ -3,26 +3,36 @@
 - ``ExampleOrder``: the order of the example gallery (the tutorials first, in their
   own order, then the scikit-learn workflows, then scikeras), for sphinx-gallery's
   ``within_subsection_order``.
-- ``optional-literalinclude``: a ``literalinclude`` of a file that may not exist
-  yet (benchmark results are produced by a script, not committed by hand). When the
-  file is missing, the directive's content is shown instead, so a build with
-  ``-W`` does not fail on it.
-- ``_offline_docstrings``: two fixes to docstrings as autodoc reads them, so that
-  the offline build passes with ``-W``:
-
-  * a shape written ``(n_features_in_,)`` is read by reStructuredText as a link
-    to a target ``n_features_in`` that does not exist; it is shown as literal
-    text instead (this does nothing once the docstrings quote such names);
-  * methods inherited from scikit-learn (``score``) link to labels of
-    scikit-learn's own documentation with ``:ref:``; without intersphinx those
-    cannot resolve, so the link text is kept and the link dropped.
+- ``optional-toctree``: a ``toctree`` whose entries named in ``:optional:`` are
+  left out while their page does not exist (pages written on other branches).
+- ``_offline_docstrings``: a shape written ``(n_features_in_,)`` in a docstring is
+  read by reStructuredText as a link to a target ``n_features_in`` that does not
+  exist; it is shown as literal text instead (this does nothing once the
+  docstrings quote such names).
+- ``markdown-include``: a Markdown file of the repository (``CHANGELOG.md``,
+  ``benchmarks/results.md``) parsed by MyST into the page, optionally without its
+  title, without some sections, and with relative links (to other files of the
+  repository, which are not pages of the docs) reduced to their text.
+- Offline inventories: every ``intersphinx_mapping`` entry whose inventory is a
+  plain-text file (``inventories/*.txt``) is compiled into a Sphinx ``objects.inv``
+  in the doctree directory before intersphinx reads it, so links to other
+  projects' documentation are made without the network.
+- The offline check: after an HTML build, every page is checked by
+  ``offline_check`` (nothing from a CDN; math rendered by the bundled MathJax);
+  each problem is a warning, so the ``-W`` build fails on it.
 """
 
 import re
+import zlib
 from pathlib import Path
 
-from docutils import nodes
-from sphinx.directives.code import LiteralInclude
+import offline_check  # _ext/offline_check.py
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.directives.other import Include, TocTree
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 EXAMPLE_ORDER = [
     "plot_tutorial1_noisy_line.py",
@@ -51,38 +61,172 @@ class ExampleOrder:
         return f"{type(self).__name__}()"
 
 
-class OptionalLiteralInclude(LiteralInclude):
-    """``literalinclude`` if the file exists, else the directive's own content."""
+class OptionalTocTree(TocTree):
+    """``toctree`` that leaves out its ``:optional:`` entries with no page yet."""
 
-    has_content = True
+    option_spec = {**TocTree.option_spec, "optional": directives.unchanged}
 
     def run(self):
-        _, path = self.env.relfn2path(self.arguments[0], self.env.docname)
-        if Path(path).is_file():
-            self.content = []
-            return super().run()
-        # Depending on the missing file re-reads this page until the file appears.
-        self.env.note_dependency(path)
-        container = nodes.container()
-        self.state.nested_parse(self.content, self.content_offset, container)
-        return container.children
+        optional = {
+            name.strip() for name in self.options.pop("optional", "").split(",")
+        }
+        missing = {name for name in optional if name} - set(self.env.found_docs)
+        kept = [
+            (line, source, offset)
+            for (source, offset), line in zip(
+                self.content.items, self.content, strict=True
+            )
+            if line.strip() not in missing
+        ]
+        self.content = StringList(
+            [line for line, _, _ in kept], items=[(s, o) for _, s, o in kept]
+        )
+        return super().run()
 
 
 _BARE_SHAPE_NAME = re.compile(r"(?<=[(, ])(n_[a-z_]*[a-z]_)(?=[,)])")
-_REF_WITH_TEXT = re.compile(r":ref:`([^`<]+?)\s*<[^`>]+>`")
-_REF_BARE = re.compile(r":ref:`([^`<]+)`")
 
 
 def _offline_docstrings(app, what, name, obj, options, lines):
     lines[:] = [_BARE_SHAPE_NAME.sub(r"``\1``", line) for line in lines]
-    inherited = getattr(obj, "__module__", "").startswith("sklearn.")
-    if inherited and "sphinx.ext.intersphinx" not in app.extensions:
-        lines[:] = [
-            _REF_BARE.sub(r"``\1``", _REF_WITH_TEXT.sub(r"\1", line)) for line in lines
-        ]
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_RELATIVE_LINK = re.compile(
+    r"(?<!!)\[([^\]]+)\]\((?![a-z][a-z0-9+.-]*:|#)[^)\s]+\)", re.IGNORECASE
+)
+
+
+def filter_markdown(text, *, omit=(), skip_title=False, skip_preamble=False):
+    """Markdown ``text`` without the sections whose titles start with ``omit``.
+
+    A section runs from its heading to the next heading of the same or a higher
+    level. ``skip_title`` drops a first-level heading on the first non-blank line;
+    ``skip_preamble`` drops everything before the first heading below the title.
+    Without the title, the other headings move up one level (``##`` becomes
+    ``#``), as MyST expects of a document. Relative links become their text.
+    Headings inside code fences are not headings.
+    """
+    omit = tuple(title.strip().lower() for title in omit if title.strip())
+    out = []
+    skipping = 0 if skip_preamble else None  # level of the part left out; 0: preamble
+    in_fence = seen_text = False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        heading = None if in_fence else _HEADING.match(line)
+        if heading:
+            level, title = len(heading.group(1)), heading.group(2)
+            if skipping == 0 and level >= 2 or skipping and level <= skipping:
+                skipping = None
+            if skipping is None and omit and title.lower().startswith(omit):
+                skipping = level
+            if skip_title and not seen_text and level == 1:
+                seen_text = True
+                continue
+        if line.strip():
+            seen_text = True
+        if skipping is None and not in_fence:
+            line = _RELATIVE_LINK.sub(r"\1", line)
+            if heading and (skip_title or skip_preamble) and level > 1:
+                line = line[1:]  # the page has the title: sections move up a level
+        if skipping is None:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+class MarkdownInclude(Include):
+    """``include`` of a Markdown file, parsed by MyST, with sections left out.
+
+    Options: ``:omit-sections:`` a comma-separated list of section titles (or
+    their beginnings, case-insensitive) to leave out; ``:skip-title:`` to drop
+    the file's first-level title when the page has its own; ``:skip-preamble:``
+    to drop the title and the text before the first section.
+    """
+
+    option_spec = {
+        **Include.option_spec,
+        "omit-sections": directives.unchanged,
+        "skip-title": directives.flag,
+        "skip-preamble": directives.flag,
+    }
+
+    def run(self):
+        from myst_parser.parsers.sphinx_ import MystParser
+
+        self.options["parser"] = MystParser
+        return super().run()
+
+    def custom_parse(self, text):
+        text = filter_markdown(
+            text,
+            omit=self.options.get("omit-sections", "").split(","),
+            skip_title="skip-title" in self.options,
+            skip_preamble="skip-preamble" in self.options,
+        )
+        return super().custom_parse(text)
+
+
+def compile_inventory(text):
+    """A Sphinx ``objects.inv`` (version 2) from its plain-text form.
+
+    The text has ``# Project:``, ``# Version:`` and ``# URL:`` header lines, then
+    one object per line as in a decompressed inventory:
+    ``name domain:role priority uri display-name``.
+    """
+    header, body = {}, []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            key, _, value = line[1:].partition(":")
+            header[key.strip().lower()] = value.strip()
+        elif line.strip():
+            if len(line.split(None, 4)) != 5:
+                raise ValueError(f"inventory line needs 5 fields: {line!r}")
+            body.append(line.strip())
+    head = (
+        "# Sphinx inventory version 2\n"
+        f"# Project: {header.get('project', '')}\n"
+        f"# Version: {header.get('version', '')}\n"
+        "# The remainder of this file is compressed using zlib.\n"
+    )
+    return head.encode() + zlib.compress(("\n".join(body) + "\n").encode())
+
+
+def _offline_inventories(app, config):
+    """Compile plain-text inventories before intersphinx loads them."""
+    out = Path(app.doctreedir) / "inventories"
+    for name, (url, inventories) in list(config.intersphinx_mapping.items()):
+        compiled = []
+        for inventory in (
+            inventories if isinstance(inventories, tuple) else (inventories,)
+        ):
+            if isinstance(inventory, str) and inventory.endswith(".txt"):
+                source = Path(app.confdir) / inventory
+                out.mkdir(parents=True, exist_ok=True)
+                target = out / f"{source.stem}.inv"
+                target.write_bytes(compile_inventory(source.read_text("utf-8")))
+                inventory = str(target)
+            compiled.append(inventory)
+        config.intersphinx_mapping[name] = (url, tuple(compiled))
+
+
+def _check_offline(app, exception):
+    """Warn about every page that would need the network or show raw math."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for problem in offline_check.check_tree(Path(app.outdir)):
+        logger.warning(problem, type="skneuron", subtype="offline")
 
 
 def setup(app):
-    app.add_directive("optional-literalinclude", OptionalLiteralInclude)
+    for extension in ("sphinx.ext.autodoc", "sphinx.ext.intersphinx", "myst_parser"):
+        app.setup_extension(extension)  # whose events and settings are used here
+    app.add_directive("markdown-include", MarkdownInclude)
+    app.add_directive("optional-toctree", OptionalTocTree)
     app.connect("autodoc-process-docstring", _offline_docstrings, priority=400)
+    # Before intersphinx validates the mapping (priority 800) and loads it.
+    app.connect("config-inited", _offline_inventories, priority=500)
+    # After the bundled MathJax is copied into the build (priority 500).
+    app.connect("build-finished", _check_offline, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
