@@ -428,9 +428,7 @@ class RegressionResults:
             raise ImportError(
                 "RegressionResults.to_frame() needs pandas: pip install pandas"
             ) from exc
-        return pd.DataFrame(
-            self._table_columns(alpha), index=pd.Index(self.names, name="")
-        )
+        return pd.DataFrame(self._table_columns(alpha), index=pd.Index(self.names))
 
     def summary(self) -> str:
         """The results as a text table in the layout of statsmodels' summary."""
