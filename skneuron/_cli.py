@@ -41,10 +41,6 @@ Linear regression by a Keras single neuron, trained by gradient descent.
 With no command, fit the neuron beside scikit-learn's LinearRegression on built-in
 data (the first tutorial's noisy line and the diabetes data, unscaled) and print
 both estimators' coefficients, intercepts and fit times. Nothing is downloaded.
-
-commands:
-  fit        fit the neuron on a CSV file and print its summary table
-  predict    predict with a saved model, as CSV
 """
 
 EPILOG = """\
@@ -124,6 +120,7 @@ def _parser():
     formatter = argparse.RawDescriptionHelpFormatter
     parser = _Parser(
         prog="skneuron",
+        usage="%(prog)s [-h] [--seed SEED] [COMMAND ...]",
         description=DESCRIPTION,
         epilog=EPILOG,
         formatter_class=formatter,
@@ -136,7 +133,8 @@ def _parser():
 
     fit = commands.add_parser(
         "fit",
-        help="fit the neuron on a CSV file",
+        prog="skneuron fit",
+        help="fit the neuron on a CSV file; print its summary table",
         description=FIT_DESCRIPTION,
         formatter_class=formatter,
     )
@@ -181,6 +179,7 @@ def _parser():
 
     predict = commands.add_parser(
         "predict",
+        prog="skneuron predict",
         help="predict with a saved model, as CSV",
         description=PREDICT_DESCRIPTION,
         formatter_class=formatter,
@@ -246,6 +245,11 @@ def _fit(args) -> int:
             '--plot needs matplotlib: pip install "skneuron[plot]" (or leave out '
             "--plot)"
         )
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise CommandError(
+                f"cannot write {path} ({option}): no directory {Path(path).parent}"
+            )
     table = _read_csv(args.data, _separator(args.sep))
     if args.target is None:
         raise CommandError(
