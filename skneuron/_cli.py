@@ -21,8 +21,10 @@ Loading a joblib file runs pickle: load only files you trust.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
+import importlib
 import importlib.util
 import io
 import sys
@@ -279,6 +281,11 @@ def _fit(args) -> int:
 
     progress = sys.stdout.isatty() if args.progress is None else args.progress
     starts_tensorflow = "tensorflow" not in sys.modules
+    if progress and starts_tensorflow:
+        # verbose=1 imports Keras' Progbar before the engine, whose import hides
+        # TensorFlow's start-up log lines: start the engine first
+        with contextlib.suppress(ImportError):
+            importlib.import_module("skneuron._keras")
     reg = NeuronRegressor(
         loss=args.loss,
         alpha=args.alpha,
