@@ -9,7 +9,9 @@ epochs and checks its weight and bias against the slope and intercept of
 
 Here the same comparison is made with :class:`~skneuron.NeuronRegressor`: once with
 that fixed-epoch recipe, once with the default settings, which train until the
-coefficients agree with the closed-form answer.
+coefficients agree with the closed-form answer. Last, :func:`skneuron.linregress`
+answers ``linregress``'s whole result (correlation, p-value, standard errors)
+from the trained neuron.
 """
 
 # %%
@@ -21,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
+import skneuron
 from skneuron import FittedLineDisplay, LossCurveDisplay, NeuronRegressor
 
 rng = np.random.default_rng(7)
@@ -72,6 +75,31 @@ print(
 print(f"r**2 from linregress      {ref.rvalue**2:.6f}")
 print(f"NeuronRegressor().score   {default.score(X, y):.6f}")
 print(f"recipe .score             {recipe.score(X, y):.6f}")
+
+# %%
+# The whole ``linregress`` result, from the neuron
+# -------------------------------------------------
+# :func:`skneuron.linregress` takes scipy's call and returns scipy's fields. The
+# slope and intercept are the trained neuron's (default settings); the standard
+# errors, correlation and p-value are computed at that trained line
+# (:meth:`~skneuron.NeuronRegressor.summary` gives the same for several
+# features). Side by side with scipy's closed form:
+neuron = skneuron.linregress(x, y)
+fields = ["slope", "intercept", "rvalue", "pvalue", "stderr", "intercept_stderr"]
+print(f"{'':<18}{'scipy':>22}{'skneuron':>22}")
+for field in fields:
+    print(f"{field:<18}{getattr(ref, field):>22.15g}{getattr(neuron, field):>22.15g}")
+worst = max(abs(getattr(neuron, f) / getattr(ref, f) - 1) for f in fields)
+print(f"largest relative difference {worst:.1e}")
+
+# %%
+# Like scipy's result, it unpacks into five values; ``intercept_stderr`` is an
+# attribute only.
+slope, intercept, r, p, se = neuron
+print(
+    f"slope {slope:.4f} ± {se:.4f}, intercept {intercept:.4f} ± "
+    f"{neuron.intercept_stderr:.4f}, r = {r:.4f}, p = {p:.2g}"
+)
 
 # %%
 # Plot

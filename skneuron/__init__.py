@@ -1,5 +1,6 @@
 """skneuron: a Keras single neuron as an exact, fast scikit-learn regressor."""
 
+from skneuron._linregress import linregress
 from skneuron._neuron import NeuronRegressor
 from skneuron._plot import FittedLineDisplay, LossCurveDisplay
 from skneuron._scikeras import neuron_model
@@ -8,6 +9,7 @@ __all__ = [
     "FittedLineDisplay",
     "LossCurveDisplay",
     "NeuronRegressor",
+    "linregress",
     "neuron_model",
     "__version__",
 ]

@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skneuron._inference import FitStatistics, summarize
 from skneuron._loss import LOSSES, make_loss
 from skneuron._moments import Moments
 from skneuron._objective import Gram, Objective, Penalty, Rows, _Standardized
@@ -328,6 +329,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The fitted estimator.
         """
+        user_weight = sample_weight  # not normalized, for the inference statistics
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         if self.early_stopping and not self.validation_split:
@@ -364,6 +366,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        self._inference_stats = FitStatistics.from_data(
+            X[train],
+            Y[train],
+            None
+            if user_weight is None
+            else _check_sample_weight(user_weight, X)[train],
+            self.coef_,
+            self.intercept_,
+            fit_intercept=self.fit_intercept,
+        )
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -595,6 +607,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         self.coef_, self.intercept_ = coef, intercept
         self.n_iter_ = result.n_epochs
+        # for summary(): whether training stopped by its convergence test (or ran
+        # its fixed epochs), and the size of the last gradient (standardized units)
+        self._converged = result.stop is not Stop.MAX_EPOCHS or self.tol is None
+        self._gradient_norm = float(np.max(result.gradient))
         self._keras_model = None
         # what partial_fit needs to continue: kept exactly, in standardized units
         self._stream = _Stream(
@@ -603,6 +619,69 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             result.state,
             schedule.seed,
             streaming,
+        )
+
+    def summary(self, alpha=0.05):
+        """Standard errors, t tests and R² of the trained coefficients (OLS/WLS).
+
+        Classical least-squares inference at the trained optimum, with the
+        names and definitions of statsmodels' ``OLS(y, add_constant(X)).fit()``
+        (``WLS`` with ``sample_weight``): the covariance is ``σ² (X'WX)⁻¹`` at the
+        coefficients training found, which are never replaced.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            Level of the confidence intervals: ``1 - alpha`` intervals in the
+            table and from ``conf_int()``.
+
+        Returns
+        -------
+        results : RegressionResults or list of RegressionResults
+            ``params`` (intercept first), ``bse``, ``tvalues``, ``pvalues``,
+            ``conf_int()``, ``rsquared``, ``rsquared_adj``, ``fvalue``,
+            ``f_pvalue``, ``df_model``, ``df_resid``, ``nobs``, ``scale``,
+            ``ssr``; ``str()`` is a table, ``to_frame()`` a DataFrame. One
+            result per target when y is 2-D.
+
+        Raises
+        ------
+        ValueError
+            Where the classical formulas do not hold: ``alpha > 0`` (penalty), a
+            loss other than ``"squared_error"``, ``positive=True`` with a
+            coefficient at 0, rank-deficient X, or a model not trained by
+            :meth:`fit` (``partial_fit`` records no statistics).
+
+        Warns
+        -----
+        ConvergenceWarning
+            When training stopped short of the least-squares optimum.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skneuron import NeuronRegressor
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+        >>> y = np.array([1.1, 2.9, 5.2, 6.9, 9.1])
+        >>> res = NeuronRegressor().fit(X, y).summary()
+        >>> print(res.params.round(4), res.bse.round(4))
+        [1.04 2.  ] [0.12  0.049]
+        >>> print(res.tvalues.round(3), f"{res.pvalues[1]:.2e}", round(res.rsquared, 4))
+        [ 8.667 40.825] 3.23e-05 0.9982
+        """
+        check_is_fitted(self)
+        return summarize(
+            getattr(self, "_inference_stats", None),
+            self.coef_,
+            self.intercept_,
+            feature_names=getattr(self, "feature_names_in_", None),
+            alpha=alpha,
+            n_iter=self.n_iter_,
+            gradient_norm=getattr(self, "_gradient_norm", None),
+            converged=getattr(self, "_converged", True),
+            penalized=self.alpha > 0,
+            loss=self.loss,
+            positive=self.positive,
         )
 
 

@@ -1,0 +1,562 @@
+"""The ``skneuron`` command (also ``python -m skneuron``).
+
+- no command: the demo, the neuron beside LinearRegression on built-in data;
+- ``fit DATA.csv --target NAME``: the summary table, the coefficients beside
+  LinearRegression's and the fit times; ``--save`` keeps the model for ``predict``;
+- ``predict MODEL DATA.csv``: predictions as CSV.
+
+CSV files are read with the standard library (pandas is not needed): a header row
+of column names, then numeric cells in the columns used. Bad input ends the
+command with one line on stderr, ``skneuron: error: ...``, and exit status 2.
+
+A model saved by ``fit --save`` is a joblib file of a dict (``SAVED_FORMAT``)::
+
+    {"format": "skneuron.cli.model", "version": 1, "model": <NeuronRegressor>,
+     "features": [column names, in the model's order], "target": column name}
+
+``predict`` also accepts a joblib file of a bare fitted ``NeuronRegressor``.
+Loading a joblib file runs pickle: load only files you trust.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import dataclasses
+import importlib
+import importlib.util
+import io
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+SAVED_FORMAT = "skneuron.cli.model"
+EXIT_ERROR = 2
+
+DESCRIPTION = """\
+Linear regression by a Keras single neuron, trained by gradient descent.
+
+With no command, fit the neuron beside scikit-learn's LinearRegression on built-in
+data (the first tutorial's noisy line and the diabetes data, unscaled) and print
+both estimators' coefficients, intercepts and fit times. Nothing is downloaded.
+"""
+
+EPILOG = """\
+examples:
+  skneuron
+  skneuron fit houses.csv --target price
+  skneuron fit houses.csv --target price --features area,rooms --save model.joblib
+  skneuron predict model.joblib new.csv --out predictions.csv
+
+Run "skneuron fit --help" or "skneuron predict --help" for their options.
+Bad input prints one line, "skneuron: error: ...", and exits with status 2.
+"""
+
+FIT_DESCRIPTION = """\
+Fit the neuron on a CSV file (a header row of column names, then numbers) and
+print: the summary table (standard errors, t tests, R-squared, as statsmodels'
+OLS), the coefficients beside scikit-learn's LinearRegression's, and the fit
+times. With a penalty (--alpha > 0) or a robust --loss, standard errors do not
+apply: the coefficients are printed without them, with a note why.
+
+A progress bar is shown while training when standard output is a terminal
+(--progress / --no-progress to choose).
+"""
+
+PREDICT_DESCRIPTION = """\
+Predict with a model saved by "skneuron fit --save". The model's feature columns
+are taken from DATA by name (other columns are ignored). The predictions are
+written as CSV, with the target's name as header, to standard output or --out.
+"""
+
+
+class CommandError(Exception):
+    """Bad input: printed as one line, ``skneuron: error: <message>``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line instead of usage and exit."""
+
+    def error(self, message):
+        raise CommandError(f"{message} (see: {self.prog} --help)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``skneuron`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 on bad input (after one line on stderr).
+
+    Examples
+    --------
+    >>> from skneuron._cli import main
+    >>> main(["predict", "no-such-model.joblib", "new.csv"])
+    2
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except CommandError as exc:
+        print(f"skneuron: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("skneuron: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser():
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(
+        prog="skneuron",
+        usage="%(prog)s [-h] [--seed SEED] [COMMAND ...]",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=formatter,
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the demo's noisy line (0)"
+    )
+    parser.set_defaults(run=_demo)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    fit = commands.add_parser(
+        "fit",
+        prog="skneuron fit",
+        help="fit the neuron on a CSV file; print its summary table",
+        description=FIT_DESCRIPTION,
+        formatter_class=formatter,
+    )
+    fit.add_argument("data", metavar="DATA.csv", help="training data")
+    fit.add_argument("--target", metavar="NAME", help="column to predict (required)")
+    fit.add_argument(
+        "--features",
+        metavar="A,B,...",
+        action="append",
+        help="feature columns, comma-separated (default: every other column)",
+    )
+    fit.add_argument(
+        "--loss",
+        choices=["squared_error", "absolute_error", "huber"],
+        default="squared_error",
+        help="training loss (squared_error)",
+    )
+    fit.add_argument(
+        "--alpha", type=float, default=0.0, help="penalty strength (0: none)"
+    )
+    fit.add_argument(
+        "--l1-ratio",
+        type=float,
+        default=0.0,
+        help="share of the L1 penalty in --alpha (0: ridge)",
+    )
+    fit.add_argument(
+        "--epochs", type=int, default=10_000, help="most epochs to train (10000)"
+    )
+    fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
+    fit.add_argument("--save", metavar="MODEL.joblib", help="save the fitted model")
+    fit.add_argument(
+        "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
+    )
+    fit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar while training (default: when stdout is a terminal)",
+    )
+    fit.set_defaults(run=_fit)
+
+    predict = commands.add_parser(
+        "predict",
+        prog="skneuron predict",
+        help="predict with a saved model, as CSV",
+        description=PREDICT_DESCRIPTION,
+        formatter_class=formatter,
+    )
+    predict.add_argument("model", metavar="MODEL.joblib", help="from fit --save")
+    predict.add_argument("data", metavar="DATA.csv", help="samples to predict")
+    predict.add_argument("--out", metavar="FILE.csv", help="write here, not stdout")
+    predict.add_argument("--sep", default=",", help="field separator (,)")
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+# -- the demo (no command) --------------------------------------------------------
+def _demo(args) -> int:
+    """The neuron beside LinearRegression on the tutorial's line and diabetes."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.linear_model import LinearRegression
+
+    from skneuron import NeuronRegressor
+
+    rng = np.random.default_rng(args.seed)
+    x = np.linspace(0, 50, 51)
+    datasets = {
+        "noisy line (tutorial 1)": (x[:, None], x + 10 * rng.random(len(x))),
+        "diabetes (unscaled)": load_diabetes(return_X_y=True, scaled=False),
+    }
+    with np.printoptions(precision=6, suppress=True, linewidth=100):
+        for name, (X, y) in datasets.items():
+            neuron, reference = NeuronRegressor(), LinearRegression()
+            first = _timed_fit(neuron, X, y)  # includes starting TensorFlow
+            again = _timed_fit(neuron, X, y)
+            ref_time = _timed_fit(reference, X, y)
+            rel = np.max(
+                np.abs(neuron.coef_ - reference.coef_) / np.abs(reference.coef_)
+            )
+            print(f"== {name}: {X.shape[0]} samples, {X.shape[1]} features")
+            print(f"NeuronRegressor   coef_ {neuron.coef_}")
+            print(f"                  intercept_ {neuron.intercept_:.6f}")
+            print(f"LinearRegression  coef_ {reference.coef_}")
+            print(f"                  intercept_ {reference.intercept_:.6f}")
+            print(
+                f"largest relative coef difference {rel:.1e}; epochs "
+                f"{neuron.n_iter_}; fit time {first:.3f} s first, {again:.3f} s "
+                f"again (LinearRegression {ref_time:.4f} s)"
+            )
+    return 0
+
+
+def _timed_fit(estimator, X, y):
+    start = time.perf_counter()
+    estimator.fit(X, y)
+    return time.perf_counter() - start
+
+
+# -- fit -------------------------------------------------------------------------
+def _fit(args) -> int:
+    from sklearn.linear_model import LinearRegression
+
+    from skneuron import NeuronRegressor
+
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise CommandError(
+            '--plot needs matplotlib: pip install "skneuron[plot]" (or leave out '
+            "--plot)"
+        )
+    for option, path in (("--save", args.save), ("--plot", args.plot)):
+        if path and not Path(path).resolve().parent.is_dir():
+            raise CommandError(
+                f"cannot write {path} ({option}): no directory {Path(path).parent}"
+            )
+    table = _read_csv(args.data, _separator(args.sep))
+    if args.target is None:
+        raise CommandError(
+            f"--target is required: the column to predict; the columns of "
+            f"{args.data} are {_listing(table.header)}"
+        )
+    table.check_columns([args.target], "--target")
+    if args.features:
+        features = [
+            name.strip() for given in args.features for name in given.split(",")
+        ]
+        features = [name for name in features if name]
+        table.check_columns(features, "--features")
+        if args.target in features:
+            raise CommandError(f"--features includes the target {args.target!r}")
+        if len(set(features)) < len(features):
+            raise CommandError("--features names a column more than once")
+    else:
+        features = [name for name in table.header if name != args.target]
+    if not features:
+        raise CommandError(
+            f"{args.data} has no column besides the target {args.target!r} to use "
+            "as a feature"
+        )
+    X = table.numeric(features)
+    y = table.numeric([args.target])[:, 0]
+
+    progress = sys.stdout.isatty() if args.progress is None else args.progress
+    starts_tensorflow = "tensorflow" not in sys.modules
+    if progress and starts_tensorflow:
+        # verbose=1 imports Keras' Progbar before the engine, whose import hides
+        # TensorFlow's start-up log lines: start the engine first
+        with contextlib.suppress(ImportError):
+            importlib.import_module("skneuron._keras")
+    reg = NeuronRegressor(
+        loss=args.loss,
+        alpha=args.alpha,
+        l1_ratio=args.l1_ratio,
+        epochs=args.epochs,
+        verbose=int(progress),
+    )
+    elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
+    reference = LinearRegression()
+    ref_elapsed = _timed_fit(reference, X, y)
+
+    print(
+        f"{args.data}: {len(y)} rows; target column {args.target!r}; "
+        f"{len(features)} feature{'s' * (len(features) > 1)}"
+    )
+    print()
+    note = None
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = reg.summary()
+        _report_warnings(caught)
+        names = ("const", *features)
+        results = dataclasses.replace(results, names=names, target_name=args.target)
+        print(results)
+    except ValueError as exc:
+        note = str(exc)
+    print()
+    _print_coefficients(reg, reference, features)
+    if note is not None:
+        print(f"note: {note}")
+    started = ", starting TensorFlow included" if starts_tensorflow else ""
+    print(
+        f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
+        f"LinearRegression {ref_elapsed:.4f} s"
+    )
+    if args.save:
+        payload = {
+            "format": SAVED_FORMAT,
+            "version": 1,
+            "model": reg,
+            "features": features,
+            "target": args.target,
+        }
+        _write(args.save, lambda path: _dump(payload, path))
+        print(f"saved the model to {args.save}")
+    if args.plot:
+        _write(args.plot, lambda path: _plot(reg, path))
+        print(f"saved the loss curve to {args.plot}")
+    return 0
+
+
+def _call(function, what):
+    """Run the estimator; its ValueErrors are bad input, its warnings one line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = function()
+        except (ValueError, TypeError) as exc:
+            raise CommandError(f"{what} failed: {_first_line(exc)}") from None
+    _report_warnings(caught)
+    return result
+
+
+def _report_warnings(caught):
+    seen = set()
+    for warning in caught:
+        line = f"skneuron: warning: {_first_line(warning.message)}"
+        if line not in seen:
+            seen.add(line)
+            print(line, file=sys.stderr)
+
+
+def _first_line(message):
+    text = str(message).strip()
+    return text.splitlines()[0] if text else type(message).__name__
+
+
+def _print_coefficients(reg, reference, features):
+    rows = [("const", reg.intercept_, reference.intercept_)]
+    rows += list(zip(features, reg.coef_, reference.coef_, strict=True))
+    width = max(10, *(len(name) for name, _, _ in rows))
+    print(f"{'':<{width}}{'NeuronRegressor':>20}{'LinearRegression':>20}")
+    for name, mine, theirs in rows:
+        print(f"{name:<{width}}{mine:>20.10g}{theirs:>20.10g}")
+    scale = np.maximum(np.abs(reference.coef_), np.finfo(float).tiny)
+    rel = np.max(np.abs(reg.coef_ - reference.coef_) / scale)
+    print(f"largest relative coefficient difference {rel:.1e}")
+
+
+def _dump(payload, path):
+    import joblib
+
+    joblib.dump(payload, path)
+
+
+def _plot(reg, path):
+    import matplotlib
+
+    matplotlib.use("Agg")  # a file, never a window
+    import matplotlib.pyplot as plt
+
+    from skneuron import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimator(reg, log_scale=True)
+    try:
+        display.figure_.savefig(path)
+    finally:
+        plt.close(display.figure_)
+
+
+def _write(path, write):
+    try:
+        write(path)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # e.g. matplotlib: unknown file extension
+        raise CommandError(f"cannot write {path}: {_first_line(exc)}") from None
+
+
+# -- predict ---------------------------------------------------------------------
+def _predict(args) -> int:
+    model, features, target = _load_model(args.model)
+    table = _read_csv(args.data, _separator(args.sep))
+    if features is None:  # a bare model fitted without column names
+        if len(table.header) != model.n_features_in_:
+            raise CommandError(
+                f"the model has {model.n_features_in_} features without names, "
+                f"but {args.data} has {len(table.header)} columns"
+            )
+        features = list(table.header)
+    table.check_columns(features, f"the model ({args.model})")
+    X = table.numeric(features)
+    predictions = _call(lambda: model.predict(X), "predict")
+    predictions = np.asarray(predictions).reshape(len(X), -1)
+    header = (
+        [target]
+        if predictions.shape[1] == 1
+        else [f"{target}{i}" for i in range(predictions.shape[1])]
+    )
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=_separator(args.sep), lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([repr(float(v)) for v in row] for row in predictions)
+    if args.out:
+        _write(args.out, lambda path: Path(path).write_text(out.getvalue()))
+    else:
+        sys.stdout.write(out.getvalue())
+    return 0
+
+
+def _load_model(path):
+    """The estimator, its feature names (or None) and the target name."""
+    from skneuron import NeuronRegressor
+
+    if not Path(path).is_file():
+        raise CommandError(f"no such model file: {path}")
+    try:
+        import joblib
+
+        payload = joblib.load(path)
+    except Exception as exc:  # pickle, joblib and zlib errors of any kind
+        raise CommandError(
+            f"{path} is not a skneuron model (it could not be loaded: "
+            f"{type(exc).__name__})"
+        ) from None
+    if isinstance(payload, dict) and payload.get("format") == SAVED_FORMAT:
+        model, features = payload.get("model"), payload.get("features")
+        target = str(payload.get("target", "prediction"))
+    else:
+        model = payload
+        features = getattr(model, "feature_names_in_", None)
+        target = "prediction"
+    if not isinstance(model, NeuronRegressor) or not hasattr(model, "coef_"):
+        what = type(model).__name__
+        raise CommandError(
+            f"{path} is not a skneuron model (it holds a {what}, not a fitted "
+            "NeuronRegressor saved by skneuron fit --save)"
+        )
+    return model, None if features is None else [str(f) for f in features], target
+
+
+# -- CSV -------------------------------------------------------------------------
+def _separator(sep):
+    sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
+    if len(sep) != 1:
+        raise CommandError(f"--sep must be one character, got {sep!r}")
+    return sep
+
+
+@dataclasses.dataclass
+class _Table:
+    """A CSV file as text: its header and data rows, with their file lines."""
+
+    path: str
+    header: list
+    rows: list
+    lines: list
+
+    def check_columns(self, names, given_by):
+        missing = [name for name in names if name not in self.header]
+        if missing:
+            which = ", ".join(repr(name) for name in missing)
+            hint = " (is --sep right?)" if len(self.header) == 1 else ""
+            raise CommandError(
+                f"{self.path} has no column {which} (named by {given_by}); its "
+                f"columns are {_listing(self.header)}{hint}"
+            )
+
+    def numeric(self, names):
+        """The named columns as a float array; the first bad cell is an error."""
+        index = [self.header.index(name) for name in names]
+        values = np.empty((len(self.rows), len(index)))
+        for i, row in enumerate(self.rows):
+            for j, k in enumerate(index):
+                cell = row[k].strip()
+                try:
+                    value = float(cell)
+                except ValueError:
+                    value = np.nan
+                if not np.isfinite(value):
+                    what = "an empty cell" if not cell else f"{cell!r}"
+                    raise CommandError(
+                        f"column {names[j]!r} of {self.path} needs numbers, but has "
+                        f"{what} in data row {i + 1} (file line {self.lines[i]})"
+                    )
+                values[i, j] = value
+        return values
+
+
+def _read_csv(path, sep):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.reader(file, delimiter=sep)
+            records = [(reader.line_num, row) for row in reader if row]
+    except FileNotFoundError:
+        raise CommandError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path} is a directory, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise CommandError(f"{path} is not valid CSV: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    records = [(line, row) for line, row in records if any(c.strip() for c in row)]
+    if not records:
+        raise CommandError(f"{path} is empty: expected a header row, then data rows")
+    header = [name.strip() for name in records[0][1]]
+    for k, name in enumerate(header):
+        if not name:
+            raise CommandError(f"column {k + 1} of the header of {path} has no name")
+        if header.index(name) != k:
+            raise CommandError(f"{path} has two columns named {name!r}")
+    data = records[1:]
+    if not data:
+        raise CommandError(f"{path} has a header but no data rows")
+    for line, row in data:
+        if len(row) != len(header):
+            raise CommandError(
+                f"{path} line {line} has {len(row)} fields, but the header has "
+                f"{len(header)} (is --sep right?)"
+            )
+    return _Table(
+        path=str(path),
+        header=header,
+        rows=[row for _, row in data],
+        lines=[line for line, _ in data],
+    )
+
+
+def _listing(names, limit=20):
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -1,0 +1,738 @@
+"""Classical least-squares inference at the trained optimum of the neuron.
+
+Two steps, split so that the estimator keeps nothing of size ``n_samples``:
+
+- :meth:`FitStatistics.from_data`, at the end of ``fit``: the few sums that
+  inference needs (weighted means, a square root of the centred Gram matrix
+  ``X'WX``, residual and total sums of squares, the gradient at the trained
+  coefficients), computed once from the training data.
+- :func:`summarize`, on demand: the statistics of statsmodels' OLS/WLS results
+  (``params``, ``bse``, ``tvalues``, ``pvalues``, ``conf_int``, ``rsquared``,
+  ``fvalue``, ...) in a :class:`RegressionResults`, or a clear refusal where the
+  classical formulas do not describe the fit (penalties, robust losses, active
+  ``positive`` bounds, rank-deficient X).
+
+The coefficients themselves always come from training: the covariance
+``σ² (X'WX)⁻¹`` is the inverse curvature of the squared loss at those
+coefficients, and the distance from them to the least-squares optimum (one Newton
+step, in standard errors) is only used to warn when training stopped short of it.
+
+Only NumPy, SciPy and scikit-learn's warning class are imported here: never
+TensorFlow or Keras.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import linalg, stats
+from sklearn.exceptions import ConvergenceWarning
+
+# Farther than this (in standard errors) from the least-squares optimum, the
+# statistics are reported with a ConvergenceWarning.
+OPTIMUM_TOLERANCE = 1e-3
+
+_EPS = np.finfo(np.float64).eps
+
+
+@dataclass(frozen=True, eq=False)
+class FitStatistics:
+    """What classical inference needs from a least-squares fit, and nothing of size n.
+
+    Build it with :meth:`from_data`. Every sum is weighted by the user's raw
+    ``sample_weight`` (all ones without), as statsmodels' ``WLS(weights=...)``
+    weights its sums; ``p`` is the number of features and ``t`` of targets.
+
+    Parameters
+    ----------
+    nobs : int
+        Number of training rows, zero-weight rows included (as statsmodels counts).
+    weight_sum : float
+        Sum of the weights (``nobs`` without weights).
+    weighted : bool
+        Whether sample weights were given.
+    fit_intercept : bool
+        Whether the model has an intercept.
+    k_constant : int
+        1 if the design has a constant (the intercept, or without it a constant or
+        implied-constant column of X, detected as statsmodels does), else 0. It
+        decides whether R² and the F test are centred.
+    X_mean : ndarray of shape (p,)
+        Weighted column means of X (zeros without intercept).
+    column_scale : ndarray of shape (p,)
+        Norms of the columns of ``sqrt(W) (X - X_mean)`` (1 where a column is zero).
+    r_factor : ndarray of shape (p, p)
+        Upper-triangular ``R`` of the QR factorization of those columns divided by
+        ``column_scale``, so that ``gram = S R' R S`` with ``S =
+        diag(column_scale)``. Kept instead of the Gram matrix itself because
+        ``(X'WX)⁻¹`` from ``R`` loses half as many digits.
+    rank : int
+        Numerical rank of the design (intercept column included): the number of
+        singular values of the column-scaled design above NumPy's
+        ``matrix_rank`` tolerance, plus 1 with an intercept.
+    ssr : ndarray of shape (t,)
+        Weighted sum of squared residuals ``Σ w r²`` at the trained coefficients.
+    tss : ndarray of shape (t,)
+        Weighted total sum of squares: centred on the weighted mean of y when
+        ``k_constant``, uncentred (``Σ w y²``) otherwise, as statsmodels' R².
+    coef : ndarray of shape (t, p)
+        The trained coefficients these statistics are computed at.
+    intercept : ndarray of shape (t,)
+        The trained intercepts (zeros without intercept).
+    gradient : ndarray of shape (t, p)
+        ``(X - X_mean)' W r``: minus the gradient of ``Σ w r² / 2`` with respect to
+        the coefficients (zero at the least-squares optimum).
+    residual_sum : ndarray of shape (t,)
+        ``Σ w r``: the same with respect to the intercept (zeros without one).
+    """
+
+    nobs: int
+    weight_sum: float
+    weighted: bool
+    fit_intercept: bool
+    k_constant: int
+    X_mean: np.ndarray
+    column_scale: np.ndarray
+    r_factor: np.ndarray
+    rank: int
+    ssr: np.ndarray
+    tss: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    gradient: np.ndarray
+    residual_sum: np.ndarray
+
+    @classmethod
+    def from_data(
+        cls,
+        X: ArrayLike,
+        Y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        coef: ArrayLike,
+        intercept: ArrayLike,
+        *,
+        fit_intercept: bool,
+    ) -> FitStatistics:
+        """Compute the statistics from the training data and the trained weights.
+
+        Never raises on valid training data and emits no warning: where a sum
+        overflows, the statistics are non-finite and :func:`summarize` refuses.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p)
+            Training data in the user's units.
+        Y : array-like of shape (n,) or (n, t)
+            Training targets.
+        sample_weight : array-like of shape (n,), float or None
+            The user's sample weights, not normalized; None for unit weights.
+        coef : array-like of shape (p,) or (t, p)
+            Trained coefficients.
+        intercept : float or array-like of shape (t,)
+            Trained intercepts (ignored without intercept).
+        fit_intercept : bool
+            Whether the model has an intercept.
+
+        Returns
+        -------
+        stats : FitStatistics
+            The statistics.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skneuron._inference import FitStatistics
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([1.0, 2.9, 5.2, 6.9])
+        >>> stats = FitStatistics.from_data(X, y, None, [2.0], 1.0, fit_intercept=True)
+        >>> print(stats.nobs, stats.X_mean, stats.gram, stats.ssr.round(6))
+        4 [1.5] [[5.]] [0.06]
+        """
+        X = np.asarray(X, dtype=np.float64)
+        Y = np.asarray(Y, dtype=np.float64)
+        Y = Y.reshape(len(Y), -1)
+        n, p = X.shape
+        coef = np.asarray(coef, dtype=np.float64).reshape(Y.shape[1], p)
+        intercept = np.broadcast_to(
+            np.asarray(intercept, dtype=np.float64) if fit_intercept else 0.0,
+            (Y.shape[1],),
+        ).copy()
+        weighted = sample_weight is not None
+        w = np.ones(n) if not weighted else np.asarray(sample_weight, dtype=np.float64)
+        w = np.broadcast_to(w, (n,))
+        with np.errstate(all="ignore"):
+            # sums of weights divided by the largest, times it at the end: nothing
+            # overflows or underflows that does not have to
+            w_max = w.max(initial=0.0)
+            w_max = w_max if w_max > 0 else 1.0
+            v = w / w_max
+            v_sum = v.sum()
+            X_mean = v @ X / v_sum if fit_intercept else np.zeros(p)
+            Xc = X - X_mean
+            residuals = Y - X @ coef.T - intercept
+            vr = v[:, None] * residuals
+            ssr = w_max * np.einsum("ij,ij->j", vr, residuals)
+            gradient = w_max * (Xc.T @ vr).T
+            residual_sum = w_max * vr.sum(0) if fit_intercept else np.zeros(len(coef))
+            k_constant = 1 if fit_intercept else _implied_constant(X)
+            Yc = Y - v @ Y / v_sum if k_constant else Y
+            tss = w_max * np.einsum("i,ij,ij->j", v, Yc, Yc)
+
+            # R of the column-scaled, whitened, centred design (QR keeps cond(X),
+            # where the Gram matrix would square it)
+            Xw = np.sqrt(v)[:, None] * Xc
+            size = np.abs(Xw).max(axis=0, initial=0.0)  # against overflow of norms
+            size[~(size > 0) | ~np.isfinite(size)] = 1.0
+            norm = np.linalg.norm(Xw / size, axis=0)
+            norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
+            Xs = Xw / (size * norm)
+            column_scale = size * norm * np.sqrt(w_max)
+            r_factor = np.zeros((p, p))
+            rank = 0
+            if np.isfinite(Xs).all():
+                r = np.linalg.qr(Xs, mode="r")
+                r_factor[: len(r)] = r
+                s = np.linalg.svd(r_factor, compute_uv=False)
+                rank = int((s > s.max(initial=0.0) * max(n, p) * _EPS).sum())
+        return cls(
+            nobs=n,
+            weight_sum=float(w_max * v_sum),
+            weighted=weighted,
+            fit_intercept=bool(fit_intercept),
+            k_constant=k_constant,
+            X_mean=X_mean,
+            column_scale=column_scale,
+            r_factor=r_factor,
+            rank=rank + int(bool(fit_intercept)),
+            ssr=ssr,
+            tss=tss,
+            coef=coef,
+            intercept=intercept,
+            gradient=gradient,
+            residual_sum=residual_sum,
+        )
+
+    @property
+    def gram(self) -> np.ndarray:
+        """The weighted Gram matrix ``X'WX`` (of centred X with an intercept)."""
+        rtr = self.r_factor.T @ self.r_factor
+        return self.column_scale[:, None] * rtr * self.column_scale
+
+
+def _implied_constant(X):
+    """statsmodels' rule for a constant in a design without an added intercept.
+
+    A constant non-zero column, or else X's columns spanning the constant (the
+    rank of ``[1, X]`` equals the rank of X, e.g. dummies of every category).
+    """
+    if not len(X):
+        return 0
+    constant = (X.max(axis=0) == X.min(axis=0)) & (X[0] != 0)
+    if constant.any():
+        return 1
+    size = np.abs(X).max(axis=0)
+    size[~(size > 0) | ~np.isfinite(size)] = 1.0
+    Xs = X / size
+    if not np.isfinite(Xs).all():
+        return 0
+    augmented = np.column_stack([np.ones(len(X)), Xs])
+    return int(np.linalg.matrix_rank(augmented) == np.linalg.matrix_rank(Xs))
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class RegressionResults:
+    """Results of a least-squares fit, named after statsmodels' OLS/WLS results.
+
+    Returned by :meth:`NeuronRegressor.summary <skneuron.NeuronRegressor.summary>`
+    (one per target). Attributes without a trailing call are arrays or floats;
+    their definitions are those of ``statsmodels.api.OLS(y,
+    add_constant(X)).fit()`` (``WLS(..., weights=sample_weight)`` with weights).
+
+    Parameters
+    ----------
+    params : ndarray of shape (k,)
+        The intercept first (when fitted), then the coefficients, as trained.
+    cov : ndarray of shape (k, k)
+        ``scale * (X'WX)⁻¹`` for the design with its constant column: the
+        covariance of ``params``. Read it with :meth:`cov_params`.
+    names : tuple of str
+        Names of ``params``: ``"const"`` for the intercept, then the feature names.
+    df_model : float
+        Model degrees of freedom: rank of the design minus ``k_constant``.
+    df_resid : float
+        Residual degrees of freedom: ``nobs`` minus the rank of the design.
+    nobs : float
+        Number of observations (rows).
+    ssr : float
+        Weighted sum of squared residuals.
+    tss : float
+        Weighted total sum of squares: centred (statsmodels' ``centered_tss``)
+        when ``k_constant`` is 1, else uncentred (``uncentered_tss``).
+    k_constant : int
+        1 if the model has a constant, else 0.
+    alpha : float
+        Default level of :meth:`conf_int` and of the table's intervals.
+    target_name : str
+        Name of the dependent variable.
+    n_iter : int or None
+        Number of training epochs.
+    gradient_norm : float or None
+        Size of the final training gradient, as the estimator reports it.
+    converged : bool
+        Whether training reported convergence.
+    distance_to_optimum : float
+        Largest distance of a parameter to the least-squares optimum, in its
+        standard errors (one Newton step from the trained coefficients).
+    weighted : bool
+        Whether sample weights were used (WLS).
+
+    See Also
+    --------
+    summarize : Builds these results from :class:`FitStatistics`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skneuron import NeuronRegressor
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
+    >>> y = np.array([1.1, 2.9, 5.2, 6.9, 9.1])
+    >>> res = NeuronRegressor().fit(X, y).summary()
+    >>> print(res.params.round(4), res.bse.round(4), round(res.rsquared, 4))
+    [1.04 2.  ] [0.12  0.049] 0.9982
+    >>> print(res.conf_int().round(3))
+    [[0.658 1.422]
+     [1.844 2.156]]
+    """
+
+    params: np.ndarray
+    cov: np.ndarray
+    names: tuple
+    df_model: float
+    df_resid: float
+    nobs: float
+    ssr: float
+    tss: float
+    k_constant: int
+    alpha: float = 0.05
+    target_name: str = "y"
+    n_iter: int | None = None
+    gradient_norm: float | None = None
+    converged: bool = True
+    distance_to_optimum: float = 0.0
+    weighted: bool = False
+
+    # -- statsmodels' attributes --------------------------------------------------
+    def cov_params(self) -> np.ndarray:
+        """The covariance matrix of ``params``, ``scale * (X'WX)⁻¹``."""
+        return self.cov.copy()
+
+    @property
+    def bse(self) -> np.ndarray:
+        """Standard errors of ``params``."""
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def tvalues(self) -> np.ndarray:
+        """t statistics of ``params`` (each against zero)."""
+        return _divide(self.params, self.bse)
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        """Two-sided p-values of ``tvalues`` on Student's t with ``df_resid``."""
+        return 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid)
+
+    def conf_int(self, alpha: float | None = None) -> np.ndarray:
+        """Confidence intervals of ``params`` from Student's t distribution.
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Level: ``1 - alpha`` intervals. None uses :attr:`alpha` (0.05 unless
+            ``summary`` was given another), so 95 % intervals by default.
+
+        Returns
+        -------
+        intervals : ndarray of shape (k, 2)
+            Lower and upper bounds, one row per parameter.
+        """
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        q = stats.t.ppf(1 - alpha / 2, self.df_resid)
+        half = q * self.bse
+        return np.column_stack([self.params - half, self.params + half])
+
+    @property
+    def scale(self) -> float:
+        """Residual variance ``ssr / df_resid`` (σ²)."""
+        return _divide(self.ssr, self.df_resid)
+
+    @property
+    def mse_resid(self) -> float:
+        """Same as :attr:`scale`."""
+        return self.scale
+
+    @property
+    def ess(self) -> float:
+        """Explained sum of squares, ``tss - ssr``."""
+        return self.tss - self.ssr
+
+    @property
+    def mse_model(self) -> float:
+        """``ess / df_model`` (nan when ``df_model`` is 0)."""
+        return _divide(self.ess, self.df_model) if self.df_model else np.nan
+
+    @property
+    def rsquared(self) -> float:
+        """``1 - ssr / tss``: centred with a constant, uncentred without."""
+        return 1 - _divide(self.ssr, self.tss)
+
+    @property
+    def rsquared_adj(self) -> float:
+        """``1 - (nobs - k_constant) / df_resid * (1 - rsquared)``."""
+        return 1 - (self.nobs - self.k_constant) / self.df_resid * (1 - self.rsquared)
+
+    @property
+    def fvalue(self) -> float:
+        """F statistic of all coefficients (the constant excepted) being zero."""
+        return _divide(self.mse_model, self.mse_resid)
+
+    @property
+    def f_pvalue(self) -> float:
+        """p-value of :attr:`fvalue` on the F distribution (nan if ``df_model`` 0)."""
+        if not self.df_model:
+            return np.nan
+        return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+
+    # -- presentation ---------------------------------------------------------------
+    def to_frame(self, alpha: float | None = None):
+        """The coefficient table as a pandas DataFrame (needs pandas).
+
+        Parameters
+        ----------
+        alpha : float, default=None
+            Level of the confidence intervals; None uses :attr:`alpha`.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Indexed by :attr:`names`, with the columns of statsmodels' summary:
+            ``coef``, ``std err``, ``t``, ``P>|t|`` and the interval's bounds
+            (``[0.025`` and ``0.975]`` at the default level).
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError(
+                "RegressionResults.to_frame() needs pandas: pip install pandas"
+            ) from exc
+        return pd.DataFrame(self._table_columns(alpha), index=pd.Index(self.names))
+
+    def summary(self) -> str:
+        """The results as a text table in the layout of statsmodels' summary."""
+        return self._render()
+
+    def __str__(self) -> str:
+        return self._render()
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__}: {self.target_name}, {len(self.params)} "
+            f"params, nobs={self.nobs:g}, rsquared={self.rsquared:.4g}>"
+        )
+
+    def _table_columns(self, alpha):
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        lower, upper = self.conf_int(alpha).T
+        return {
+            "coef": self.params,
+            "std err": self.bse,
+            "t": self.tvalues,
+            "P>|t|": self.pvalues,
+            f"[{alpha / 2:g}": lower,
+            f"{1 - alpha / 2:g}]": upper,
+        }
+
+    def _render(self) -> str:
+        width = 78
+        kind = "Weighted least squares" if self.weighted else "Least squares"
+        gradient = "n/a" if self.gradient_norm is None else f"{self.gradient_norm:.3g}"
+        epochs = "n/a" if self.n_iter is None else str(self.n_iter)
+        rsq = "R-squared:" if self.k_constant else "R-squared (uncentered):"
+        adj = "Adj. R-squared:" if self.k_constant else "Adj. R-sq. (uncentered):"
+        left = [
+            ("Dep. Variable:", self.target_name),
+            ("Model:", kind),
+            ("No. Observations:", f"{self.nobs:g}"),
+            ("Df Residuals:", f"{self.df_resid:g}"),
+            ("Df Model:", f"{self.df_model:g}"),
+            ("Scale (resid. var.):", _number(self.scale)),
+        ]
+        right = [
+            (rsq, f"{self.rsquared:.4f}"),
+            (adj, f"{self.rsquared_adj:.4f}"),
+            ("F-statistic:", _number(self.fvalue)),
+            ("Prob (F-statistic):", f"{self.f_pvalue:.3g}"),
+            ("Epochs:", epochs),
+            ("Final gradient:", gradient),
+        ]
+        half = width // 2
+        lines = [
+            "NeuronRegressor results".center(width),
+            "=" * width,
+        ]
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
+            lines.append(
+                f"{lk:<{half - 2 - len(lv)}}{lv}  " + f"{rk:<{half - len(rv)}}{rv}"
+            )
+        lines.append(
+            f"Converged: {'yes' if self.converged else 'no'}; distance to the "
+            f"least-squares optimum: {self.distance_to_optimum:.2g} standard errors"
+        )
+        columns = self._table_columns(None)
+        name_width = max([10, *(len(name) for name in self.names)])
+        header = f"{'':<{name_width}}" + "".join(f"{k:>11}" for k in columns)
+        lines += ["=" * max(width, len(header)), header, "-" * max(width, len(header))]
+        for i, name in enumerate(self.names):
+            cells = [
+                _number(columns["coef"][i]),
+                _number(columns["std err"][i]),
+                f"{columns['t'][i]:.3f}",
+                f"{columns['P>|t|'][i]:.3f}",
+                *(_number(v[i]) for v in list(columns.values())[4:]),
+            ]
+            lines.append(f"{name:<{name_width}}" + "".join(f"{c:>11}" for c in cells))
+        lines.append("=" * max(width, len(header)))
+        return "\n".join(lines)
+
+
+def _divide(a, b):
+    """``a / b`` in NumPy's arithmetic (nan or inf for zero b), without warnings."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.divide(a, b)[()]
+
+
+def _number(value):
+    """Four decimals for ordinary sizes, three significant digits otherwise."""
+    value = float(value)
+    if value == 0 or (1e-4 <= abs(value) < 1e6):
+        return f"{value:.4f}"
+    return f"{value:.3e}"
+
+
+def _check_alpha(alpha):
+    if not (isinstance(alpha, (int, float, np.floating)) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
+    return float(alpha)
+
+
+def summarize(
+    stats: FitStatistics | None,
+    coef: ArrayLike,
+    intercept: ArrayLike,
+    *,
+    feature_names: Sequence[str] | None = None,
+    target_names: Sequence[str] | None = None,
+    alpha: float = 0.05,
+    n_iter: int | None = None,
+    gradient_norm: float | None = None,
+    converged: bool = True,
+    penalized: bool = False,
+    loss: str = "squared_error",
+    positive: bool = False,
+) -> RegressionResults | list[RegressionResults]:
+    """Classical least-squares inference at the trained coefficients.
+
+    Standard errors are ``sqrt(diag(σ² (X'WX)⁻¹))`` with ``σ² = ssr / df_resid``,
+    computed with the design's constant column; every other statistic follows
+    statsmodels' ``OLS``/``WLS`` results (uncentred R² and ``df_model = rank``
+    without a constant).
+
+    Parameters
+    ----------
+    stats : FitStatistics or None
+        Recorded at the end of ``fit``; None (a model fitted only by
+        ``partial_fit``, or pickled before ``summary`` existed) raises.
+    coef : array-like of shape (p,) or (t, p)
+        The estimator's ``coef_``; 1-D gives one result, 2-D a list.
+    intercept : float or array-like of shape (t,)
+        The estimator's ``intercept_``.
+    feature_names : sequence of str, default=None
+        Names of the features; None names them ``x0``, ``x1``, ...
+    target_names : sequence of str, default=None
+        Names of the targets; None uses ``y`` (``y0``, ``y1``, ... for several).
+    alpha : float, default=0.05
+        Level of the confidence intervals in the table and of ``conf_int()``.
+    n_iter : int, default=None
+        Number of training epochs, shown in the table.
+    gradient_norm : float, default=None
+        Size of the final training gradient, shown in the table ("n/a" if None).
+    converged : bool, default=True
+        False warns that training did not converge.
+    penalized : bool, default=False
+        Whether the objective had a penalty (``alpha > 0``): refused.
+    loss : str, default="squared_error"
+        The training loss: any other than ``"squared_error"`` is refused.
+    positive : bool, default=False
+        Whether the coefficients were constrained non-negative: refused when a
+        coefficient sits on the bound (is exactly 0).
+
+    Returns
+    -------
+    results : RegressionResults or list of RegressionResults
+        One result for 1-D ``coef``, else one per target.
+
+    Raises
+    ------
+    ValueError
+        If the classical formulas do not hold: a penalty, a loss other than the
+        squared error, a coefficient on its ``positive`` bound, rank-deficient X,
+        no residual degrees of freedom, non-finite statistics, or coefficients
+        that are not those the statistics were recorded at (changed by
+        ``partial_fit``).
+
+    Warns
+    -----
+    ConvergenceWarning
+        If training did not converge, or the coefficients are farther than
+        ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum.
+    """
+    alpha = _check_alpha(alpha)
+    if stats is None:
+        raise ValueError(
+            "summary() needs the statistics recorded by fit(); this model has "
+            "none (partial_fit() does not record them): call fit() first."
+        )
+    if penalized:
+        raise ValueError(
+            "No standard errors for a penalized fit (alpha > 0): the penalty "
+            "biases the coefficients and the classical OLS formulas do not hold. "
+            "Fit with alpha=0 for inference."
+        )
+    if loss != "squared_error":
+        raise ValueError(
+            f"No standard errors for loss={loss!r}: the OLS formulas only hold "
+            "for the squared error (robust losses need sandwich estimators)."
+        )
+    one_target = np.ndim(coef) == 1
+    coef2d = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    intercept1d = np.broadcast_to(
+        np.asarray(intercept, dtype=np.float64), (len(coef2d),)
+    )
+    if coef2d.shape != stats.coef.shape or not (
+        np.array_equal(coef2d, stats.coef)
+        and (not stats.fit_intercept or np.array_equal(intercept1d, stats.intercept))
+    ):
+        raise ValueError(
+            "The coefficients differ from those fit() recorded statistics for "
+            "(partial_fit() changed them): call fit() again for a summary."
+        )
+    n_targets, p = coef2d.shape
+    if positive and np.any(coef2d == 0):
+        zero = [
+            _names(feature_names, p)[j] for j in np.flatnonzero((coef2d == 0).any(0))
+        ]
+        raise ValueError(
+            "No standard errors with positive=True and coefficients on the bound "
+            f"0 ({', '.join(zero)}): the constrained estimate is not normally "
+            "distributed there, so the OLS formulas do not hold."
+        )
+    values = [stats.ssr, stats.tss, stats.gradient, stats.r_factor]
+    if not all(np.isfinite(v).all() for v in values):
+        raise ValueError(
+            "The statistics of this fit are not finite (values too large for "
+            "float64 sums of squares): rescale X or y for inference."
+        )
+    k = p + int(stats.fit_intercept)
+    if stats.rank < k:
+        what = f"{p} features" + (" and the intercept" if stats.fit_intercept else "")
+        raise ValueError(
+            f"X is rank deficient: rank {stats.rank} for {what}, so X'WX has no "
+            "inverse and the coefficients are not identified; drop or combine "
+            "collinear (or constant) columns."
+        )
+    df_resid = float(stats.nobs - stats.rank)
+    if df_resid <= 0:
+        raise ValueError(
+            f"No residual degrees of freedom: {stats.nobs} samples for {k} "
+            "parameters, so the residual variance cannot be estimated."
+        )
+    if not converged:
+        warnings.warn(
+            "Training did not converge: the standard errors describe the "
+            "least-squares optimum, which these coefficients may not have reached.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+
+    # (X'WX)⁻¹ = M M' with M = S⁻¹ R⁻¹ (centred X with an intercept)
+    M = linalg.solve_triangular(stats.r_factor, np.eye(p)) / stats.column_scale[:, None]
+    inverse = M @ M.T
+    names = _names(feature_names, p)
+    targets = (
+        list(target_names)
+        if target_names is not None
+        else (["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)])
+    )
+    results = []
+    for j in range(n_targets):
+        scale = stats.ssr[j] / df_resid
+        step = inverse @ stats.gradient[j]  # Newton step to the optimum
+        if stats.fit_intercept:
+            m = stats.X_mean
+            cov = np.empty((k, k))
+            cov[0, 0] = 1 / stats.weight_sum + m @ inverse @ m
+            cov[0, 1:] = cov[1:, 0] = -inverse @ m
+            cov[1:, 1:] = inverse
+            params = np.concatenate([[intercept1d[j]], coef2d[j]])
+            step = np.concatenate(
+                [[stats.residual_sum[j] / stats.weight_sum - m @ step], step]
+            )
+            param_names = ("const", *names)
+        else:
+            cov, params, param_names = inverse, coef2d[j].copy(), tuple(names)
+        cov = scale * cov
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = np.abs(step) / np.sqrt(np.diag(cov))
+        distance = float(np.nan_to_num(distance, nan=0.0, posinf=np.inf).max())
+        if distance > OPTIMUM_TOLERANCE:
+            warnings.warn(
+                f"The coefficients of {targets[j]} are {distance:.2g} standard "
+                "errors from the least-squares optimum (training stopped short of "
+                "it): the statistics are at the trained coefficients and would "
+                "differ at the optimum.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        results.append(
+            RegressionResults(
+                params=params,
+                cov=cov,
+                names=param_names,
+                df_model=float(stats.rank - stats.k_constant),
+                df_resid=df_resid,
+                nobs=float(stats.nobs),
+                ssr=float(stats.ssr[j]),
+                tss=float(stats.tss[j]),
+                k_constant=stats.k_constant,
+                alpha=alpha,
+                target_name=str(targets[j]),
+                n_iter=n_iter,
+                gradient_norm=gradient_norm,
+                converged=converged,
+                distance_to_optimum=distance,
+                weighted=stats.weighted,
+            )
+        )
+    return results[0] if one_target else results
+
+
+def _names(feature_names, p):
+    if feature_names is None:
+        return [f"x{i}" for i in range(p)]
+    names = [str(name) for name in feature_names]
+    if len(names) != p:
+        raise ValueError(f"{len(names)} feature names for {p} features.")
+    return names
