@@ -59,15 +59,12 @@ def cpu_model():
 
 
 def trace_count():
-    """Traces of skneuron's pooled trainers (private internals; None if unknown)."""
+    """Programs skneuron's engine traced so far (private internals; None if
+    unknown)."""
     try:
         from skneuron import _keras
 
-        return sum(
-            t._run.experimental_get_tracing_count()
-            for trainers in _keras._pool.values()
-            for t in trainers
-        )
+        return _keras.counts["graph traces"] + _keras.counts["xla traces"]
     except Exception:
         return None
 

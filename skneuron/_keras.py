@@ -26,6 +26,7 @@ How it runs:
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import dataclasses
 import functools
@@ -190,6 +191,8 @@ _CALL_SECONDS = 0.2  # work per call between returns to Python
 _GRAPH_STEPS = 256  # steps of each fit in graph mode before XLA takes over
 _XLA_MAX_VALUES = 2**21  # larger X (rows x features) runs in graph mode
 _POOL_SIZE = 16
+#: Trainers built, programs traced and compiled in this process (for benchmarks).
+counts: collections.Counter = collections.Counter()
 
 
 def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
@@ -303,13 +306,12 @@ class _Momentum:
 
 # -- what is baked into a program ----------------------------------------------------
 def _bucket(n, fine):
-    """The padded size for ``n``: ``n`` itself up to 16 (``fine``), else the next
-    m * 2**k with m in 8..15 (at most 12.5 % padding); not ``fine``: powers of two
-    up to 4, then m in 4..7 (at most 25 %)."""
-    if fine and n <= 16:
-        return n
-    if not fine and n <= 4:
-        return 1 << max(n - 1, 0).bit_length()
+    """The padded size for ``n``. ``fine`` (rows): ``n`` itself up to 16, else the
+    next m * 2**k with m in 8..15 (at most 12.5 % padding). Coarse (features):
+    powers of two up to 16, then m in 4..7 (at most 25 %), so that 1..30 features
+    make 9 sizes."""
+    if n <= 16:
+        return n if fine else 1 << max(n - 1, 0).bit_length()
     top = 8 if fine else 4
     k = max(n.bit_length() - top.bit_length(), 0)
     return -(-n // (1 << k)) * (1 << k)
@@ -381,6 +383,7 @@ class _Trainer:
     """
 
     def __init__(self, setup: _Setup, cls: type, config: dict):
+        counts["trainers"] += 1
         self.setup = setup
         self.model = build_neuron(
             setup.n_features,
@@ -434,6 +437,7 @@ class _Trainer:
             # and warns of "retracing" after five setups: a false alarm here.
             function._omit_frequent_tracing_warning = True
             self.programs[mode] = function.get_concrete_function()
+            counts[f"{mode} traces"] += 1
         return self.programs[mode]
 
     def compile_soon(self, inputs, layout):
@@ -455,8 +459,10 @@ class _Trainer:
             with _hidden_logs():
                 self.program(xla=True)({**inputs, "max_epochs": tf.constant(0)})
         except Exception:  # noqa: BLE001 - an op XLA lacks: stay in graph mode
+            counts["xla failures"] += 1
             return
         self.compiled.add(layout)
+        counts["xla compiles"] += 1
 
     def wait_compiled(self, layout) -> bool:
         """Whether XLA compiled the loop for ``layout``, once its compile ended."""

@@ -8,6 +8,7 @@ starts) and sets the fitted attributes from the one result it gets back.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
@@ -39,6 +40,23 @@ from skneuron._schedule import (
     stages,
     step_rule,
 )
+
+
+def _all_or_nothing(method):
+    """A fit that fails, or is interrupted (Ctrl-C), leaves the estimator exactly
+    as it was: its attributes are put back as they were before the call."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        before = dict(vars(self))
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return guarded
 
 
 class NeuronRegressor(RegressorMixin, BaseEstimator):
@@ -310,6 +328,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self.precompute = precompute
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def fit(self, X, y, sample_weight=None):
         """Train the neuron on (X, y).
 
@@ -379,6 +398,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
         """Train the neuron for one pass over (X, y), continuing where it stopped.
 

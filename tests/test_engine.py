@@ -1,0 +1,259 @@
+"""The engine behind NeuronRegressor: its one entry, its programs, interrupts, and
+the Keras backend."""
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skneuron import NeuronRegressor
+from skneuron._loss import Huber, SmoothedAbsoluteError, SquaredError
+from skneuron._objective import Gram, Objective, Penalty, Rows
+from skneuron._schedule import (
+    OptimizerSpec,
+    Schedule,
+    Stage,
+    Stop,
+    Stopping,
+    TrainState,
+)
+
+keras_engine = pytest.importorskip("skneuron._keras")
+
+
+@pytest.fixture(scope="module")
+def rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    Y = X @ rng.normal(size=(3, 2)) + rng.standard_t(3, size=(50, 2))
+    return Rows(X, Y, rng.uniform(0.5, 2.0, 50))
+
+
+def one_step(data, objective, loss, state, rate=0.1):
+    schedule = Schedule(
+        OptimizerSpec("sgd", {"learning_rate": rate}), (Stage(loss, None, 1),)
+    )
+    return keras_engine.train(data, objective, schedule, Stopping(1), state)
+
+
+@pytest.mark.parametrize(
+    "loss", [SquaredError(), Huber(0.8), SmoothedAbsoluteError(0.5)], ids=str
+)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_keras_step_is_the_objectives_gradient_step(rows, loss, fit_intercept):
+    """The one formula the NumPy pieces are tested on is what Keras differentiates
+    and steps along: one SGD step equals the NumPy gradient step."""
+    rng = np.random.default_rng(1)
+    penalty = Penalty(rng.uniform(0, 1, (3, 2)), np.zeros((3, 2)))
+    objective = Objective(loss, penalty, fit_intercept)
+    kernel, bias = rng.normal(size=(3, 2)), rng.normal(size=2) * fit_intercept
+    result = one_step(rows, objective, loss, TrainState(kernel, bias))
+    grad_kernel, grad_bias = objective.gradient(kernel, bias, rows)
+    np.testing.assert_allclose(result.state.kernel, kernel - 0.1 * grad_kernel)
+    np.testing.assert_allclose(result.state.bias, bias - 0.1 * grad_bias, atol=1e-15)
+    np.testing.assert_allclose(
+        result.losses[0], rows.mean(loss.pointwise(rows.Y - rows.X @ kernel - bias))
+    )
+    assert result.stop is Stop.MAX_EPOCHS and result.state.epoch == 1
+
+
+def test_a_step_on_the_sums_is_the_step_on_the_rows(rows):
+    objective = Objective(SquaredError(), Penalty.none(3, 2))
+    state = TrainState(np.ones((3, 2)), np.full(2, 0.5))
+    on_rows = one_step(rows, objective, SquaredError(), state)
+    on_sums = one_step(Gram.of(rows), objective, SquaredError(), state)
+    np.testing.assert_allclose(on_sums.state.kernel, on_rows.state.kernel, rtol=1e-12)
+    np.testing.assert_allclose(on_sums.losses, on_rows.losses, rtol=1e-12)
+
+
+def test_the_result_holds_the_resolved_optimizer_and_its_state(rows):
+    objective = Objective(SquaredError(), Penalty.none(3, 2))
+    schedule = Schedule(
+        OptimizerSpec("adam", {"learning_rate": 0.01}),
+        (Stage(SquaredError(), None, 3),),
+    )
+    result = keras_engine.train(
+        rows, objective, schedule, Stopping(3), TrainState.zeros(3, 2)
+    )
+    assert result.optimizer.optimizer.endswith(":Adam")
+    assert result.optimizer.config["learning_rate"] == 0.01
+    iterations, *moments = result.state.slots
+    assert int(iterations) == 3
+    # the kernel's moments come back at the data's width, not the padded one
+    assert {m.shape for m in moments} == {(3, 2), (2,)}
+    again = keras_engine.train(rows, objective, schedule, Stopping(3), result.state)
+    assert int(again.state.slots[0]) == 6  # continued, not restarted
+
+
+def test_bucket_sizes():
+    for n in range(1, 3000):
+        rows, features = keras_engine._bucket(n, True), keras_engine._bucket(n, False)
+        assert n <= rows <= max(n * 1.125, 16) and n <= features <= 2 * n
+        assert n <= 16 or features <= 1.25 * n
+    assert keras_engine._bucket(353, True) == keras_engine._bucket(354, True)
+    assert len({keras_engine._bucket(p, False) for p in range(1, 31)}) == 9
+
+
+# -- programs --------------------------------------------------------------------
+def _counts():
+    keras_engine._finish_compiles()
+    return dict(keras_engine.counts)
+
+
+def _difference(before, after):
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after}
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_cross_validation_compiles_at_most_two_programs(diabetes, precompute):
+    """Folds of 353 and 354 rows and the refit on 442 share programs; a learning
+    rate is an input, not part of a program."""
+    X, y = diabetes
+    before = _counts()
+    for rate in [0.05, 0.02]:
+        pipe = make_pipeline(
+            StandardScaler(),
+            NeuronRegressor(
+                learning_rate=rate, epochs=600, tol=None, precompute=precompute
+            ),
+        )
+        cross_val_score(pipe, X, y, cv=5)
+        pipe.fit(X, y)
+    diff = _difference(before, _counts())
+    assert diff.get("xla compiles", 0) <= (1 if precompute else 2)
+    assert diff.get("graph traces", 0) <= 1 and diff.get("trainers", 0) <= 1
+
+
+def test_fits_do_not_depend_on_what_was_compiled_before(diabetes):
+    """A fit switches from graph mode to XLA at a fixed step, waiting for the
+    compile if needed: the same fit gives the same bits, first or not."""
+    X, y = diabetes
+    reg = NeuronRegressor(learning_rate=0.03, epochs=1500, tol=None, precompute=False)
+    first = clone(reg).fit(X[:, :7], y).coef_  # a setup of its own: compiles now
+    again = clone(reg).fit(X[:, :7], y).coef_
+    np.testing.assert_array_equal(again, first)
+
+
+def test_the_pool_of_trainers_stays_bounded(diabetes):
+    X, y = diabetes
+    for p in range(1, 11):
+        NeuronRegressor(epochs=3, tol=None).fit(X[:, :p], y)
+    assert sum(map(len, keras_engine._pool.idle.values())) <= keras_engine._POOL_SIZE
+
+
+# -- interrupts --------------------------------------------------------------------
+def _interrupt_after_call(monkeypatch, n):
+    """Ctrl-C after the ``n``-th call of the compiled loop of every fit."""
+    original = keras_engine._Run._call
+
+    def call(self, *args):
+        result = original(self, *args)
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == n:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(keras_engine._Run, "_call", call)
+    monkeypatch.setattr(keras_engine, "_CALL_SECONDS", 1e-4)  # many short calls
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_an_interrupted_fit_leaves_the_estimator_as_it_was(
+    diabetes, method, monkeypatch
+):
+    X, y = diabetes
+    params = dict(learning_rate=0.01, tol=None, epochs=2000, batch_size=50)
+    reg = NeuronRegressor(**params).fit(X[:, :5], y).partial_fit(X[:, :5], y)
+    before = pickle.dumps(reg)
+    _interrupt_after_call(monkeypatch, 2 if method == "fit" else 1)
+    with pytest.raises(KeyboardInterrupt):  # fit: 10 features would reset 5
+        getattr(reg, method)(X if method == "fit" else X[:, :5], y)
+    assert pickle.dumps(reg) == before
+    assert reg.n_features_in_ == 5 and reg.predict(X[:, :5]).shape == (len(y),)
+    fresh = NeuronRegressor(**params)
+    with pytest.raises(KeyboardInterrupt):
+        getattr(fresh, method)(X, y)
+    assert vars(fresh) == vars(NeuronRegressor(**params))
+
+
+INTERRUPTED = """
+import sys, numpy as np
+from skneuron import NeuronRegressor
+rng = np.random.default_rng(0)
+X = rng.normal(size=(5000, 32)); y = X @ rng.normal(size=32)
+NeuronRegressor(epochs=2).fit(X[:50], y[:50])
+reg = NeuronRegressor(learning_rate=1e-4, tol=None, epochs=10**7, precompute=False)
+print("ready", flush=True)
+try:
+    reg.fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted", hasattr(reg, "coef_"), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_stops_a_long_fit():
+    """SIGINT reaches Python between calls of the compiled loop, not after all
+    epochs (10**7 here); the benchmark measures how soon."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        assert proc.stdout.readline().split() == ["interrupted", "False"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+# -- the Keras backend and the console ------------------------------------------------
+def test_another_keras_backend_is_a_clear_error(tmp_path, diabetes):
+    X, y = diabetes
+    path = tmp_path / "reg.pkl"
+    path.write_bytes(pickle.dumps(NeuronRegressor().fit(X, y)))
+    code = (
+        "import pickle, numpy as np, skneuron;"
+        f"reg = pickle.loads(open({str(path)!r}, 'rb').read());"
+        "print(reg.predict(np.ones((1, 10)))[0]);"
+        "skneuron.NeuronRegressor().fit(np.eye(3), np.arange(3.0))"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert float(out.stdout) == pytest.approx(reg_predict(path))  # predict works
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError:") and "KERAS_BACKEND=tensorflow" in last
+
+
+def reg_predict(path):
+    return pickle.loads(path.read_bytes()).predict(np.ones((1, 10)))[0]
+
+
+def test_tensorflow_logs_stay_hidden_when_tensorflow_came_first():
+    code = (
+        "import sys, tensorflow, numpy as np;"
+        "print('MARK', file=sys.stderr, flush=True);"
+        "from skneuron import NeuronRegressor;"
+        "X = np.random.default_rng(0).normal(size=(100, 3)); y = X @ [1., 2, 3];"
+        "NeuronRegressor(learning_rate=0.01, tol=None, epochs=1000).fit(X, y);"
+        "NeuronRegressor(batch_size=10, epochs=60, tol=None).fit(X[:, :2], y);"
+        "print('kept', file=sys.stderr)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.split("MARK\n", 1)[1] == "kept\n"
