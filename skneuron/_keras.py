@@ -47,7 +47,7 @@ from types import MappingProxyType
 import numpy as np
 
 from skneuron._loss import parameters
-from skneuron._objective import Gram, Objective, Rows
+from skneuron._objective import Gram, Objective, Penalty, Rows
 from skneuron._schedule import (
     OptimizerSpec,
     Schedule,
@@ -56,6 +56,7 @@ from skneuron._schedule import (
     Stopping,
     TrainResult,
     TrainState,
+    expected_epochs,
 )
 
 
@@ -188,7 +189,7 @@ ops = keras.ops
 F64 = tf.float64
 _CAPACITY = 4096  # most epochs one call runs (the size of its loss record)
 _CALL_SECONDS = 0.2  # work per call between returns to Python
-_GRAPH_STEPS = 256  # steps of each fit in graph mode before XLA takes over
+_GRAPH_STEPS = 2048  # steps a fit runs in graph mode at most, where XLA may run
 _XLA_MAX_VALUES = 2**21  # larger X (rows x features) runs in graph mode
 _POOL_SIZE = 16
 #: Trainers built, programs traced and compiled in this process (for benchmarks).
@@ -304,6 +305,13 @@ class _Momentum:
         return value if dtype is None else tf.cast(value, dtype)
 
 
+def _one_thread():
+    """Run a program's ops one after another on the calling thread: its ops are
+    tiny, and handing them to TensorFlow's thread pool costs more than they do
+    (about half the time of an epoch in graph mode)."""
+    return tf.experimental.function_executor_type("SINGLE_THREADED_EXECUTOR")
+
+
 # -- what is baked into a program ----------------------------------------------------
 def _bucket(n, fine):
     """The padded size for ``n``. ``fine`` (rows): ``n`` itself up to 16, else the
@@ -412,6 +420,7 @@ class _Trainer:
             ],
             autograph=False,
         )
+        self._load._omit_frequent_tracing_warning = True  # one trace per trainer
         self.programs = {}  # "graph" and "xla": the traced loop, each mode's
         self.compiling = {}  # layout -> the thread compiling the loop for it
         self.compiled = set()  # layouts XLA compiled the loop for
@@ -490,7 +499,8 @@ class _Trainer:
             values.append(float(config["momentum"]))
         values = [tf.constant(v, t.dtype) for v, t in zip(values, targets, strict=True)]
         with _hidden_logs() if not self.loaded else contextlib.nullcontext():
-            self._load(values)
+            with _one_thread():
+                self._load(values)
         self.loaded = True
         if _rate_varies(config):
             self.optimizer.learning_rate = float(config["learning_rate"])
@@ -558,9 +568,8 @@ class _Trainer:
         trained, reported = self._losses(a)
         with tf.GradientTape() as tape:
             value = self._mean_loss(trained, part)
-            objective = tf.reduce_sum(value) + tf.reduce_sum(
-                0.5 * a["l2"] * self.variables[0] ** 2
-            )
+            penalty = self._penalty(a).smooth_value(self.variables[0], ops)
+            objective = tf.reduce_sum(value + penalty)
         grads = tape.gradient(objective, self.variables)
         if self.setup.reported is not self.setup.loss:
             value = self._mean_loss(reported, part)
@@ -576,44 +585,47 @@ class _Trainer:
         self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
         if not self.setup.l1:
             return
-        threshold = tf.cast(self.optimizer.learning_rate, F64) * l1
+        step = tf.cast(self.optimizer.learning_rate, F64)
         if self.momentum is not None:
-            threshold = threshold / (1.0 - self.momentum.variable)
+            step = step / (1.0 - self.momentum.variable)
         kernel = self.variables[0]
-        kernel.assign(tf.sign(kernel) * tf.maximum(tf.abs(kernel) - threshold, 0.0))
+        kernel.assign(Penalty(None, l1).prox(kernel, step, ops))
 
     # -- stopping rules -------------------------------------------------------------
     def _subgradient(self, grads, a):
         """Per target, the size of the smallest subgradient of the objective (L1
         penalty and sign constraint included)."""
         g = grads[0]
-        at_zero = tf.sign(g) * tf.maximum(tf.abs(g) - a["l1"], 0.0)
-        if self.setup.positive:  # held at 0 by the constraint: optimal if g >= -l1
-            at_zero = tf.minimum(g + a["l1"], 0.0)
-        kernel = self.variables[0]
-        g = tf.where(kernel == 0, at_zero, g + a["l1"] * tf.sign(kernel))
+        if self.setup.l1 or self.setup.positive:
+            g = self._penalty(a).min_subgradient(g, self.variables[0], ops)
         squares = tf.reduce_sum(g**2, 0)
         if self.setup.fit_intercept:
             squares = squares + grads[1] ** 2
         return tf.ensure_shape(tf.sqrt(squares), [self.setup.n_targets])
 
-    def _curvature_now(self, a):
-        """Per target, the smallest curvature of the objective at the current
-        weights: the trained loss's curvature per row (its inliers') over the data,
-        the bias direction and the L2 penalty included."""
+    def _penalty(self, a):
+        return Penalty(a["l2"], a["l1"], self.setup.positive)
+
+    def _curved_enough(self, a, needed):
+        """Per target, whether the objective's curvature at the current weights
+        is at least ``needed`` in every direction: the trained loss's curvature per
+        row (its inliers') over the data, with the bias direction and the L2
+        penalty, less ``needed``, is positive definite (its Cholesky factor is
+        finite). A test, not a spectrum: cheaper to compile and to run."""
         trained, _ = self._losses(a)
         X, Y, sw = a["train"]["X"], a["train"]["Y"], a["train"]["sw"]
-        l2 = a["l2"]
         weight = sw[:, None] * trained.curvature(Y - self.dense(X), ops)
-        weight = weight / tf.reduce_sum(sw)
-        padded = (1.0 - a["mask"])[:, None] * a["lipschitz"]  # no padded direction
+        weight = tf.transpose(weight / tf.reduce_sum(sw))  # (targets, rows)
+        padded = (1.0 - a["mask"])[:, None] * (needed + 1.0)  # no padded direction
+        diagonal = a["l2"] + padded - needed  # (features, targets)
         if self.setup.fit_intercept:
             X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
-            l2 = tf.concat([l2, tf.zeros_like(l2[:1])], 0)
-            padded = tf.concat([padded, tf.zeros_like(padded[:1])], 0)
-        gram = tf.einsum("ni,nt,nj->tij", X, weight, X)
-        gram = gram + tf.linalg.diag(tf.transpose(l2 + padded))
-        return tf.maximum(tf.linalg.eigvalsh(gram)[:, 0], 0.0)
+            diagonal = tf.concat([diagonal, -needed[None]], 0)
+        weighted = X[None] * weight[:, :, None]  # (targets, rows, features)
+        curvature = tf.matmul(weighted, X[None], transpose_a=True)
+        curvature = curvature + tf.linalg.diag(tf.transpose(diagonal))
+        factor = tf.linalg.cholesky(curvature)
+        return tf.reduce_all(tf.math.is_finite(factor), axis=[1, 2])
 
     def _converged(self, gradient, a):
         """Each target's coefficients are within ``tol`` relative of their optimum,
@@ -624,7 +636,7 @@ class _Trainer:
 
         λ is first taken over the whole data (exact for the squared loss, an upper
         bound for the others), then, once that bound holds, over the rows where the
-        loss is curved now."""
+        loss is curved now, by testing that it reaches ‖∂‖ / limit."""
         tol = a["tol"]
         size = tf.abs(self.variables[0])
         largest = tf.reduce_max(size, 0)
@@ -637,7 +649,7 @@ class _Trainer:
             return cheap
         return tf.cond(
             cheap,
-            lambda: tf.reduce_all(gradient / self._curvature_now(a) <= limit),
+            lambda: tf.reduce_all(self._curved_enough(a, gradient / limit)),
             lambda: tf.constant(False),
         )
 
@@ -665,11 +677,9 @@ class _Trainer:
         train, size = a["train"], self.setup.batch_size
         n, rows = train["n"], tf.shape(train["X"])[0]
         order = tf.range(rows)
-        keys = tf.random.stateless_uniform(
-            [rows], seed=a["seed"] + [0, epoch], dtype=F64
-        )
-        keys = tf.where((order < n) & a["shuffle"], keys, tf.cast(order, F64) + 2.0)
-        order = tf.argsort(keys)
+        keys = tf.random.stateless_uniform([rows], seed=a["seed"] + [0, epoch])
+        keys = tf.where(order < n, keys, 2.0)  # padding rows last
+        order = tf.where(a["shuffle"], tf.argsort(keys), order)
         offsets = tf.range(size)
 
         def step(start, total):
@@ -925,7 +935,7 @@ def train(
     try:
         trainer.reset(state, config)
         run = _Run(trainer, inputs, layout, state.epoch, on_epochs)
-        run.long = stopping.max_epochs > run.graph_epochs
+        run.plan(expected_epochs(schedule, stopping))
         for stage in schedule.stages:
             if _rate_varies(config):
                 rate = config["learning_rate"] * stage.step_scale
@@ -995,6 +1005,7 @@ class _Run:
         self.first, self.on_epochs = first, on_epochs
         size, train = trainer.setup.batch_size, inputs["train"]
         steps = 1 if size is None else -(-int(train["n"]) // size)
+        self.steps = steps  # per epoch
         self.graph_epochs = math.ceil(_GRAPH_STEPS / steps) if layout.xla else math.inf
         values = (
             train["xx"].shape[0] ** 2
@@ -1004,7 +1015,16 @@ class _Run:
         self.pace = _Pace(values)
         self.epoch, self.losses, self.val_losses = 0, [], []
         self.stop, self.gradient = Stop.MAX_EPOCHS, None
-        self.long = True  # whether the fit may run past its graph-mode epochs
+
+    def plan(self, expected):
+        """Graph mode or XLA, from the forecast of the fit's epochs (never from
+        what happens to be compiled: the same fit takes the same path, to the
+        bit). A long fit runs under XLA from its first step (waiting for the
+        compile if it is the first of its setup); a short one in graph mode,
+        which needs no compile, and under XLA after ``_GRAPH_STEPS`` steps should
+        it last that long."""
+        if self.layout.xla and expected * self.steps >= _GRAPH_STEPS:
+            self.graph_epochs = 0
 
     def stage(self, stage: Stage, stopping: Stopping):
         """Train one stage: until its tolerance holds, its budget or the whole
@@ -1037,22 +1057,21 @@ class _Run:
             "streak": streak,
             "first": tf.constant(self.first + self.epoch),
         }
-        xla = self.epoch >= self.graph_epochs and self.trainer.wait_compiled(
-            self.layout
-        )
+        xla = self.epoch >= self.graph_epochs  # XLA's turn (graph mode if it failed)
+        if xla:
+            self.trainer.compile_soon(inputs, self.layout)
+        ready = xla and self.trainer.wait_compiled(self.layout)
         stop = end if xla else min(end, self.graph_epochs)
         count = min(self.pace.epochs, stop - self.epoch)
-        fresh = not xla and "graph" not in self.trainer.programs  # to be traced
+        fresh = not ready and "graph" not in self.trainer.programs  # to be traced
         started = time.perf_counter()
-        with _hidden_logs() if fresh else contextlib.nullcontext():
+        with _hidden_logs() if fresh else contextlib.nullcontext(), _one_thread():
             ran, streak, losses, val_losses, gradient, finite = self.trainer.program(
-                xla
+                ready
             )({**inputs, "max_epochs": tf.constant(count)})
         ran = int(ran)
         if not fresh:
             self.pace.update(ran, time.perf_counter() - started)
-        if self.layout.xla and self.long and not xla:  # once the graph is traced
-            self.trainer.compile_soon(inputs, self.layout)
         self.losses.append(losses.numpy()[:ran])
         self.val_losses.append(val_losses.numpy()[:ran])
         self.gradient = gradient.numpy()
@@ -1061,4 +1080,6 @@ class _Run:
                 self.first + self.epoch, self.losses[-1], self.val_losses[-1]
             )
         self.epoch += ran
+        if self.layout.xla and not xla and 2 * self.epoch >= self.graph_epochs:
+            self.trainer.compile_soon(inputs, self.layout)  # half way there
         return streak, bool(finite)

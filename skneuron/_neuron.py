@@ -161,9 +161,13 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``early_stopping``, the patience of the validation loss.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of validation rows and the shuffling of mini-batches.
-        The weights start at zero. Global NumPy, Python, Keras and TensorFlow
-        random states are never used or changed.
+        Seeds the choice of validation rows and the shuffling of mini-batches, the
+        only random parts of training: the weights start at zero (in standardized
+        units, so the first prediction is the weighted mean of y). A fit that uses
+        neither draws nothing. With ``None``, as everywhere in scikit-learn, a fit
+        that does draws from NumPy's global random state (and so advances it);
+        pass an int for results that repeat. Python's, Keras' and TensorFlow's
+        global random states are never used or changed.
 
     verbose : int, default=0
         0 is silent; 1 shows one progress bar for the whole fit; 2 prints one line
@@ -348,49 +352,28 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The fitted estimator.
         """
-        user_weight = sample_weight  # not normalized, for the inference statistics
+        user_weight = sample_weight  # inference weighs the user's own weights
         X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
-        if self.early_stopping and not self.validation_split:
-            raise ValueError(
-                "early_stopping=True needs held-out rows: set validation_split > 0."
-            )
-        rng = check_random_state(self.random_state)
-        train, val = _split(len(X), self.validation_split, rng)
-        if not sample_weight[train].max(initial=0) > 0:
-            raise ValueError(
-                "sample_weight is zero on every training row left by "
-                f"validation_split={self.validation_split}."
-            )
-        if self._sums(X.shape):
-            scaling, data, validation = _summed(
-                X, Y, sample_weight, train, val, self.fit_intercept
-            )
-        else:
-            scaling, data, validation = _standardized(
-                X, Y, sample_weight, train, val, self.fit_intercept
-            )
+        rng = self._random_state(len(X))
+        train, val = self._split(sample_weight, rng)
+        prepare = _summed if self._sums(X.shape) else _standardized
+        scaling, data, validation = prepare(
+            X, Y, sample_weight, train, val, self.fit_intercept
+        )
         objective = self._objective(scaling)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        schedule, stopping = self._plan(objective, data, seed, streaming=False)
+        schedule, stopping = self._plan(objective, data, _seed(rng), streaming=False)
         state = self._initial_state(scaling)
         result = self._train(
             data, scaling, objective, schedule, stopping, state, validation
         )
         self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, False)
-        if self.tol is not None and result.stop is Stop.MAX_EPOCHS:
-            warnings.warn(
-                f"NeuronRegressor did not converge in {self.epochs} epochs "
-                f"(tol={self.tol}); increase epochs or change learning_rate.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        if user_weight is not None:
+            user_weight = _check_sample_weight(user_weight, X)[train]
         self._inference_stats = FitStatistics.from_data(
             X[train],
             Y[train],
-            None
-            if user_weight is None
-            else _check_sample_weight(user_weight, X)[train],
+            user_weight,
             self.coef_,
             self.intercept_,
             fit_intercept=self.fit_intercept,
@@ -428,7 +411,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Y = y.reshape(len(y), -1)
         if first:
             scaling = _Standardized.from_data(X, Y, sample_weight, self.fit_intercept)
-            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            seed = _seed(self._random_state(len(X)))
             state, n_iter, losses = self._initial_state(scaling), 0, []
         else:
             scaling, seed = stream.scaling, stream.seed
@@ -522,6 +505,28 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         sample_weight = sample_weight / sample_weight.max()
         return X, y, sample_weight
 
+    def _split(self, sample_weight, rng):
+        """Training and held-out rows (``validation_split``)."""
+        if self.early_stopping and not self.validation_split:
+            raise ValueError(
+                "early_stopping=True needs held-out rows: set validation_split > 0."
+            )
+        train, val = _split(len(sample_weight), self.validation_split, rng)
+        if not sample_weight[train].max(initial=0) > 0:
+            raise ValueError(
+                "sample_weight is zero on every training row left by "
+                f"validation_split={self.validation_split}."
+            )
+        return train, val
+
+    def _random_state(self, n_samples):
+        """The random state, where the fit is random (held-out rows, shuffled
+        mini-batches); None where it is not, so that it touches no random state."""
+        batched = self.batch_size is not None and self.batch_size < n_samples
+        if self.validation_split or (batched and self.shuffle):
+            return check_random_state(self.random_state)
+        return None
+
     def _sums(self, shape):
         """Whether to train on the sums of the rows (``precompute``): the
         full-batch squared loss only; with ``"auto"``, where the p x p sums are
@@ -609,6 +614,14 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 f"optimizer={self.optimizer!r} and "
                 f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
                 "(or the default 'auto')."
+            )
+        tested = any(stage.tol is not None for stage in schedule.stages)
+        if tested and result.stop is Stop.MAX_EPOCHS:
+            warnings.warn(
+                f"NeuronRegressor did not converge in {self.epochs} epochs "
+                f"(tol={self.tol}); increase epochs or change learning_rate.",
+                ConvergenceWarning,
+                stacklevel=5,  # _train, fit, all-or-nothing, _fit_context: caller
             )
         return result
 
@@ -739,6 +752,11 @@ class _Stream:
             stream["seed"],
             stream["streaming"],
         )
+
+
+def _seed(rng):
+    """A seed for the mini-batch order, drawn from ``rng`` (0 without one)."""
+    return 0 if rng is None else int(rng.randint(np.iinfo(np.int32).max))
 
 
 def _per_epoch(to_y_units, losses, y_scale):

@@ -84,15 +84,10 @@ def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curva
 
 
 def heavy_ball(lipschitz: float, strong: float) -> tuple[float, float]:
-    """Polyak's step size and momentum for a quadratic with these curvature bounds.
-
-    The momentum is rounded up to a coarse grid (1 - momentum a power of 2**-1/4):
-    that keeps the convergence rate within 20 % of the optimum.
-    """
+    """Polyak's step size and momentum for a quadratic with these curvature
+    bounds: every direction then contracts by ``sqrt(momentum)`` per epoch."""
     kappa = lipschitz / strong
     momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
-    steps = np.ceil(-4 * np.log2(max(1 - momentum, 1e-12)) - 1e-9)
-    momentum = 1 - 2.0 ** (-max(steps, 0) / 4)
     learning_rate = 4 / (np.sqrt(lipschitz) + np.sqrt(strong)) ** 2
     return float(learning_rate), float(momentum)
 
@@ -193,6 +188,27 @@ class Stopping:
     early_stopping: bool = False
     strong: float = 1.0
     lipschitz: float = 1.0
+
+
+def expected_epochs(schedule: Schedule, stopping: Stopping) -> int:
+    """A forecast of how many epochs a fit will run, to choose how to run it (not
+    when to stop): for SGD, from its rate of contraction on the standardized
+    problem (``sqrt(momentum)`` for the heavy ball, ``1 - rate * strong`` without
+    momentum), twice the epochs to shrink the error by ``tol / 100``; otherwise
+    the whole budget."""
+    config = schedule.optimizer.config
+    total = 0
+    for stage in schedule.stages:
+        epochs = stage.epochs
+        if stage.tol is not None and is_keras_sgd(schedule.optimizer.optimizer):
+            momentum = config.get("momentum", 0.0)
+            rate = config.get("learning_rate", 0.01) * stage.step_scale
+            contraction = np.sqrt(momentum) if momentum else 1 - rate * stopping.strong
+            if 0 < contraction < 1:
+                needed = 2 * np.log(stage.tol / 100) / np.log(contraction)
+                epochs = min(epochs, int(np.ceil(needed)))
+        total += epochs
+    return min(total, stopping.max_epochs)
 
 
 # -- what training starts from and hands back ------------------------------------

@@ -286,3 +286,28 @@ def test_partial_fit_after_fit_takes_the_streaming_step(diabetes):
         for part in np.array_split(np.arange(len(y)), 8):
             reg.partial_fit(X[part], y[part])
     assert np.abs(reg.coef_ - coef).max() < 0.02 * np.abs(coef).max()
+
+
+def test_estimators_pickled_by_0_1_0_load_predict_and_continue():
+    """tests/data/skneuron-0.1.0.pkl was written by skneuron 0.1.0: a fitted
+    estimator and two partial_fit streams, with the coefficients 0.1.0 gave after
+    one more chunk of each stream."""
+    import pathlib
+
+    with open(pathlib.Path(__file__).parent / "data" / "skneuron-0.1.0.pkl", "rb") as f:
+        old = pickle.load(f)
+    X, y = old["X"], old["y"]
+    fitted = old["fitted"]
+    np.testing.assert_allclose(fitted.predict(X), X @ fitted.coef_ + fitted.intercept_)
+    np.testing.assert_allclose(
+        fitted.coef_, [0.98672598, -0.49824656, 0.02041026], rtol=1e-6
+    )
+    for name, expected in [
+        ("stream", [0.30689222, -0.18042656, 0.00949038]),
+        ("adam_stream", [0.35674926, -0.05690601, 0.00519433]),
+    ]:
+        stream = old[name]
+        n_iter = stream.n_iter_
+        stream.partial_fit(X[:20], y[:20])
+        assert stream.n_iter_ == n_iter + 1
+        np.testing.assert_allclose(stream.coef_, expected, rtol=1e-6)
