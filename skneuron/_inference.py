@@ -32,6 +32,8 @@ from numpy.typing import ArrayLike
 from scipy import linalg, stats
 from sklearn.exceptions import ConvergenceWarning
 
+from skneuron._moments import Moments, Residuals
+
 # Farther than this (in standard errors) from the least-squares optimum, the
 # statistics are reported with a ConvergenceWarning.
 OPTIMUM_TOLERANCE = 1e-3
@@ -152,7 +154,8 @@ class FitStatistics:
         >>> print(stats.nobs, stats.X_mean, stats.gram, stats.ssr.round(6))
         4 [1.5] [[5.]] [0.06]
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        X = X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
         Y = np.asarray(Y, dtype=np.float64)
         Y = Y.reshape(len(Y), -1)
         n, p = X.shape
@@ -164,43 +167,66 @@ class FitStatistics:
         weighted = sample_weight is not None
         w = np.ones(n) if not weighted else np.asarray(sample_weight, dtype=np.float64)
         w = np.broadcast_to(w, (n,))
+        # sums of weights divided by the largest, times it at the end: nothing
+        # overflows or underflows that does not have to
+        w_max = w.max(initial=0.0)
+        w_max = w_max if w_max > 0 else 1.0
         with np.errstate(all="ignore"):
-            # sums of weights divided by the largest, times it at the end: nothing
-            # overflows or underflows that does not have to
-            w_max = w.max(initial=0.0)
-            w_max = w_max if w_max > 0 else 1.0
-            v = w / w_max
-            v_sum = v.sum()
-            X_mean = v @ X / v_sum if fit_intercept else np.zeros(p)
-            Xc = X - X_mean
-            residuals = Y - X @ coef.T - intercept
-            vr = v[:, None] * residuals
-            ssr = w_max * np.einsum("ij,ij->j", vr, residuals)
-            gradient = w_max * (Xc.T @ vr).T
-            residual_sum = w_max * vr.sum(0) if fit_intercept else np.zeros(len(coef))
-            k_constant = 1 if fit_intercept else _implied_constant(X)
-            Yc = Y - v @ Y / v_sum if k_constant else Y
-            tss = w_max * np.einsum("i,ij,ij->j", v, Yc, Yc)
+            moments = Moments.of(X, Y, w / w_max)
+            center = moments.origin_x + moments.unit_x * moments.mean_x
+            residuals = Residuals.of(
+                X, Y, w / w_max, coef, intercept, center if fit_intercept else 0.0
+            )
+        return cls.from_moments(
+            moments,
+            residuals,
+            coef,
+            intercept,
+            fit_intercept=fit_intercept,
+            weight_scale=w_max,
+            weighted=weighted,
+        )
 
-            # R of the column-scaled, whitened, centred design (QR keeps cond(X),
-            # where the Gram matrix would square it)
-            Xw = np.sqrt(v)[:, None] * Xc
-            size = np.abs(Xw).max(axis=0, initial=0.0)  # against overflow of norms
-            size[~(size > 0) | ~np.isfinite(size)] = 1.0
-            norm = np.linalg.norm(Xw / size, axis=0)
+    @classmethod
+    def from_moments(
+        cls,
+        moments: Moments,
+        residuals: Residuals,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        *,
+        fit_intercept: bool,
+        weight_scale: float = 1.0,
+        weighted: bool = False,
+    ) -> FitStatistics:
+        """The statistics from the moments of the training rows and the sums of
+        their residuals at the trained coefficients, gathered in one pass each
+        (:mod:`skneuron._moments`); the weights there were divided by
+        ``weight_scale``."""
+        n, p = moments.count, len(moments.mean_x)
+        W, ux, uy = moments.weight, moments.unit_x, moments.unit_y
+        with np.errstate(all="ignore"):
+            if fit_intercept:
+                gram, X_mean, k_constant = (
+                    moments.cxx,
+                    moments.origin_x + ux * moments.mean_x,
+                    1,
+                )
+            else:
+                about_zero = moments.mean_x + moments.origin_x / ux
+                gram = moments.cxx + W * np.outer(about_zero, about_zero)
+                X_mean, k_constant = np.zeros(p), _implied_constant(moments)
+            y_about_zero = moments.mean_y + moments.origin_y / uy
+            tss = moments.cyy + (0.0 if k_constant else W * y_about_zero**2)
+            norm = np.sqrt(np.diag(gram))
             norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
-            Xs = Xw / (size * norm)
-            column_scale = size * norm * np.sqrt(w_max)
-            r_factor = np.zeros((p, p))
-            rank = 0
-            if np.isfinite(Xs).all():
-                r = np.linalg.qr(Xs, mode="r")
-                r_factor[: len(r)] = r
-                s = np.linalg.svd(r_factor, compute_uv=False)
-                rank = int((s > s.max(initial=0.0) * max(n, p) * _EPS).sum())
+            correlation = gram / np.outer(norm, norm)
+            r_factor, rank = _factor(correlation, max(n, p))
+            column_scale = norm * ux * np.sqrt(weight_scale)
+            tss = weight_scale * tss * uy**2
         return cls(
             nobs=n,
-            weight_sum=float(w_max * v_sum),
+            weight_sum=float(weight_scale * W),
             weighted=weighted,
             fit_intercept=bool(fit_intercept),
             k_constant=k_constant,
@@ -208,12 +234,14 @@ class FitStatistics:
             column_scale=column_scale,
             r_factor=r_factor,
             rank=rank + int(bool(fit_intercept)),
-            ssr=ssr,
+            ssr=weight_scale * residuals.ssr,
             tss=tss,
             coef=coef,
             intercept=intercept,
-            gradient=gradient,
-            residual_sum=residual_sum,
+            gradient=weight_scale * residuals.gradient,
+            residual_sum=weight_scale * residuals.total
+            if fit_intercept
+            else np.zeros(len(coef)),
         )
 
     @property
@@ -223,24 +251,51 @@ class FitStatistics:
         return self.column_scale[:, None] * rtr * self.column_scale
 
 
-def _implied_constant(X):
-    """statsmodels' rule for a constant in a design without an added intercept.
+def _factor(correlation, size):
+    """Upper Cholesky factor of a correlation matrix and its numerical rank (of
+    its eigenvalues, those above ``size * eps`` times the largest); zeros for a
+    singular or non-finite one (``summary`` then refuses by the rank)."""
+    p = len(correlation)
+    if not np.isfinite(correlation).all():
+        return np.zeros((p, p)), 0
+    eig = np.linalg.eigvalsh(correlation)
+    rank = int((eig > eig.max(initial=0.0) * size * _EPS).sum())
+    if rank < p:
+        return np.zeros((p, p)), rank
+    try:
+        return linalg.cholesky(correlation, lower=False), rank
+    except linalg.LinAlgError:
+        return np.zeros((p, p)), rank - 1
 
-    A constant non-zero column, or else X's columns spanning the constant (the
+
+def _implied_constant(moments: Moments) -> int:
+    """statsmodels' rule for a constant in a design without an added intercept:
+    a constant non-zero column, or else X's columns spanning the constant (the
     rank of ``[1, X]`` equals the rank of X, e.g. dummies of every category).
-    """
-    if not len(X):
+    From the rows' moments: a constant column deviates by nothing from the first
+    row; the ranks are those of the uncentred second moments."""
+    if not moments.count:
         return 0
-    constant = (X.max(axis=0) == X.min(axis=0)) & (X[0] != 0)
+    constant = (np.diag(moments.cxx) == 0) & (moments.origin_x != 0)
     if constant.any():
         return 1
-    size = np.abs(X).max(axis=0)
-    size[~(size > 0) | ~np.isfinite(size)] = 1.0
-    Xs = X / size
-    if not np.isfinite(Xs).all():
-        return 0
-    augmented = np.column_stack([np.ones(len(X)), Xs])
-    return int(np.linalg.matrix_rank(augmented) == np.linalg.matrix_rank(Xs))
+    W = moments.weight
+    m = moments.mean_x + moments.origin_x / moments.unit_x
+    second = moments.cxx / W + np.outer(m, m)
+    augmented = np.block([[np.ones((1, 1)), m[None]], [m[:, None], second]])
+    scale = np.sqrt(np.diag(augmented))
+    scale[~(scale > 0)] = 1.0
+
+    def rank(matrix, size):
+        if not np.isfinite(matrix).all():
+            return -1
+        eig = np.linalg.eigvalsh(matrix)
+        return int((eig > eig.max(initial=0.0) * size * _EPS * 100).sum())
+
+    size = max(moments.count, len(m) + 1)
+    inner = second / np.outer(scale[1:], scale[1:])
+    whole = augmented / np.outer(scale, scale)
+    return int(rank(whole, size) == rank(inner, size))
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -218,3 +218,49 @@ def _spread(variance: np.ndarray, unit: np.ndarray) -> np.ndarray:
     scale = np.sqrt(np.maximum(variance, 0.0)) * unit
     scale[~(scale > 0) | ~np.isfinite(scale)] = 1.0
     return scale
+
+
+@dataclass(frozen=True)
+class Residuals:
+    """Weighted sums of the residuals ``r = y - X coef' - intercept`` of trained
+    coefficients, from one pass over row blocks: ``ssr = sum w r**2`` (t,),
+    ``gradient = (X - center)' W r`` (t, p) and ``total = sum w r`` (t,)."""
+
+    ssr: np.ndarray
+    gradient: np.ndarray
+    total: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        X: np.ndarray,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        center: np.ndarray,
+        rows: np.ndarray | None = None,
+    ) -> Residuals:
+        n = len(X) if rows is None else len(rows)
+        t, p = coef.shape
+        result = cls(np.zeros(t), np.zeros((t, p)), np.zeros(t))
+        size = max(1, _BLOCK_VALUES // max(p, 1))
+        for start in range(0, n, size):
+            index = (
+                slice(start, start + size)
+                if rows is None
+                else rows[start : start + size]
+            )
+            Xb = np.asarray(X[index], dtype=np.float64)
+            r = Y[index] - Xb @ coef.T - intercept
+            wr = sample_weight[index][:, None] * r
+            block = cls(np.einsum("ij,ij->j", wr, r), wr.T @ (Xb - center), wr.sum(0))
+            result = result.merge(block)
+        return result
+
+    def merge(self, other: Residuals) -> Residuals:
+        return Residuals(
+            self.ssr + other.ssr,
+            self.gradient + other.gradient,
+            self.total + other.total,
+        )

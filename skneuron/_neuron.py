@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 
 from skneuron._inference import FitStatistics, summarize
 from skneuron._loss import LOSSES, make_loss
-from skneuron._moments import Moments
+from skneuron._moments import Moments, Residuals
 from skneuron._objective import Gram, Objective, Penalty, Rows, _Standardized
 from skneuron._progress import _Progress
 from skneuron._schedule import (
@@ -352,13 +352,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The fitted estimator.
         """
-        user_weight = sample_weight  # inference weighs the user's own weights
-        X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=True)
+        weighted = sample_weight is not None
+        X, y, sample_weight, weight_scale = self._validate_input(
+            X, y, sample_weight, reset=True
+        )
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         rng = self._random_state(len(X))
         train, val = self._split(sample_weight, rng)
         prepare = _summed if self._sums(X.shape) else _standardized
-        scaling, data, validation = prepare(
+        moments, scaling, data, validation = prepare(
             X, Y, sample_weight, train, val, self.fit_intercept
         )
         objective = self._objective(scaling)
@@ -368,15 +370,20 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             data, scaling, objective, schedule, stopping, state, validation
         )
         self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, False)
-        if user_weight is not None:
-            user_weight = _check_sample_weight(user_weight, X)[train]
-        self._inference_stats = FitStatistics.from_data(
-            X[train],
-            Y[train],
-            user_weight,
-            self.coef_,
-            self.intercept_,
+        coef = np.atleast_2d(self.coef_)
+        intercept = np.broadcast_to(self.intercept_, len(coef))
+        center = scaling.X_offset if self.fit_intercept else 0.0
+        residuals = Residuals.of(
+            X, Y, sample_weight, coef, intercept, center, _rows(train)
+        )
+        self._inference_stats = FitStatistics.from_moments(
+            moments,
+            residuals,
+            coef,
+            intercept,
             fit_intercept=self.fit_intercept,
+            weight_scale=weight_scale,
+            weighted=weighted,
         )
         return self
 
@@ -407,10 +414,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         """
         stream = getattr(self, "_stream", None)
         first = stream is None
-        X, y, sample_weight = self._validate_input(X, y, sample_weight, reset=first)
+        X, y, sample_weight, _ = self._validate_input(X, y, sample_weight, reset=first)
         Y = y.reshape(len(y), -1)
         if first:
-            scaling = _Standardized.from_data(X, Y, sample_weight, self.fit_intercept)
+            scaling = Moments.of(X, Y, sample_weight).scaling(self.fit_intercept)
             seed = _seed(self._random_state(len(X)))
             state, n_iter, losses = self._initial_state(scaling), 0, []
         else:
@@ -489,21 +496,24 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
     # -- the steps of fit ---------------------------------------------------------
     def _validate_input(self, X, y, sample_weight, reset):
-        """Checked float64 X and y, and the weights scaled to a largest of 1."""
+        """Checked X (float64 or float32, not copied: it is read in blocks) and
+        float64 y, and the weights divided by their largest, which is returned
+        too."""
         X, y = validate_data(
             self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
         )
-        X = X.astype(np.float64, copy=False)
+        if X.dtype not in (np.float64, np.float32):
+            X = X.astype(np.float64)
         y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.max(initial=0) > 0:
+        largest = sample_weight.max(initial=0)
+        if not largest > 0:
             raise ValueError("sample_weight must not be all zeros.")
         # the answer does not depend on the weights' scale; their sum must not
         # overflow, nor tiny ones be flushed to zero by TensorFlow
-        sample_weight = sample_weight / sample_weight.max()
-        return X, y, sample_weight
+        return X, y, sample_weight / largest, largest
 
     def _split(self, sample_weight, rng):
         """Training and held-out rows (``validation_split``)."""
@@ -766,27 +776,33 @@ def _per_epoch(to_y_units, losses, y_scale):
 
 
 def _standardized(X, Y, sample_weight, train, val, center):
-    """The standardization, and the training and held-out rows standardized."""
-    scaling = _Standardized.from_data(X[train], Y[train], sample_weight[train], center)
+    """The training rows' moments and standardization (one pass), and the
+    training and held-out rows standardized (one float64 copy)."""
+    moments = Moments.of(X, Y, sample_weight, _rows(train))
+    scaling = moments.scaling(center)
     data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
     validation = None
     if len(val):
         validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
-    return scaling, data, validation
+    return moments, scaling, data, validation
 
 
 def _summed(X, Y, sample_weight, train, val, center):
-    """The standardization, and the sums of the training and held-out rows in
-    standardized units, from one pass over each."""
-    rows = None if isinstance(train, slice) else train
-    moments = Moments.of(X, Y, sample_weight, rows)
+    """The training rows' moments and standardization, and the sums of the
+    training and held-out rows in standardized units, from one pass over each."""
+    moments = Moments.of(X, Y, sample_weight, _rows(train))
     scaling = moments.scaling(center)
     data = moments.gram(moments, scaling, center)
     validation = None
     if len(val):
         held_out = Moments.of(X, Y, sample_weight, val, like=moments)
         validation = held_out.gram(moments, scaling, center)
-    return scaling, data, validation
+    return moments, scaling, data, validation
+
+
+def _rows(index):
+    """Row indices, or None for all rows (a slice)."""
+    return None if isinstance(index, slice) else index
 
 
 def _split(n_samples, fraction, rng):

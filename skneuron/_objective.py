@@ -22,7 +22,8 @@ class _Standardized:
 
     The neuron is trained on ``(X - X_offset) / X_scale`` and
     ``(Y - Y_offset) / Y_scale``; its weights are mapped back to the original units
-    afterwards. Constant columns keep scale 1.
+    afterwards. Constant columns keep scale 1. Made from the rows' moments
+    (:meth:`skneuron._moments.Moments.scaling`).
     """
 
     X_offset: np.ndarray
@@ -30,17 +31,13 @@ class _Standardized:
     Y_offset: np.ndarray
     Y_scale: np.ndarray
 
-    @classmethod
-    def from_data(
-        cls, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray, center: bool
-    ) -> _Standardized:
-        return cls(
-            *_offset_and_scale(X, sample_weight, center),
-            *_offset_and_scale(Y, sample_weight, center),
-        )
-
     def transform(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (X - self.X_offset) / self.X_scale, (Y - self.Y_offset) / self.Y_scale
+        """X and Y in standardized units, as new float64 arrays (one each)."""
+        Xs = np.subtract(X, self.X_offset, dtype=np.float64)
+        Xs /= self.X_scale
+        Ys = np.subtract(Y, self.Y_offset, dtype=np.float64)
+        Ys /= self.Y_scale
+        return Xs, Ys
 
     def to_original(
         self, kernel: np.ndarray, bias: np.ndarray
@@ -56,28 +53,6 @@ class _Standardized:
         kernel = coef.T * self.X_scale[:, None] / self.Y_scale
         bias = (intercept - self.Y_offset + self.X_offset @ coef.T) / self.Y_scale
         return kernel, np.atleast_1d(bias).astype(float)
-
-
-def _offset_and_scale(
-    A: np.ndarray, sample_weight: np.ndarray, center: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted column offsets and scales; constant columns keep scale 1.
-
-    Computed on the deviations from the first row, divided by their largest size,
-    so that neither huge (1e300), tiny (1e-300) nor offset-dominated values (time
-    stamps) overflow or lose their spread, and a constant column centres to exact
-    zeros.
-    """
-    first = A[0] if center and len(A) else np.zeros(A.shape[1])
-    size = np.abs(A - first).max(axis=0, initial=0.0)
-    size[~(size > 0)] = 1.0
-    D = (A - first) / size
-    mean = np.average(D, axis=0, weights=sample_weight) if center else 0.0
-    spread = np.sqrt(np.average((D - mean) ** 2, axis=0, weights=sample_weight))
-    offset = first + mean * size if center else np.zeros(A.shape[1])
-    scale = spread * size
-    scale[~(spread > 0) | ~np.isfinite(scale)] = 1.0
-    return offset, scale
 
 
 @dataclass(frozen=True)
