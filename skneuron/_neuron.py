@@ -353,15 +353,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         weighted = sample_weight is not None
-        X, y, sample_weight, weight_scale = self._validate_input(
-            X, y, sample_weight, reset=True
+        source = _source(X, y)  # in memory, or Dask collections
+        X, y, sample_weight, weight_scale = source.validated(
+            self, X, y, sample_weight, reset=True
         )
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         rng = self._random_state(len(X))
         train, val = self._split(sample_weight, rng)
-        prepare = _summed if self._sums(X.shape) else _standardized
+        prepare = _summed if self._sums(X.shape, source) else _standardized
         moments, scaling, data, validation = prepare(
-            X, Y, sample_weight, train, val, self.fit_intercept
+            source, X, Y, sample_weight, train, val, self.fit_intercept
         )
         objective = self._objective(scaling)
         schedule, stopping = self._plan(objective, data, _seed(rng), streaming=False)
@@ -373,7 +374,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         coef = np.atleast_2d(self.coef_)
         intercept = np.broadcast_to(self.intercept_, len(coef))
         center = scaling.X_offset if self.fit_intercept else 0.0
-        residuals = Residuals.of(
+        residuals = source.residuals(
             X, Y, sample_weight, coef, intercept, center, _rows(train)
         )
         self._inference_stats = FitStatistics.from_moments(
@@ -458,8 +459,35 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
+        if _is_dask(X):  # a Dask array of predictions, computed block by block
+            from skneuron import _dask
+
+            return _dask.predict(self, X)
         X = validate_data(self, X, reset=False, dtype="numeric")
         return X @ self.coef_.T + self.intercept_
+
+    def score(self, X, y, sample_weight=None):
+        """R² of the predictions, as :meth:`sklearn.base.RegressorMixin.score`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples (also Dask arrays: then R² is computed block by block).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` against ``y``.
+        """
+        if _is_dask(X) or _is_dask(y):
+            from skneuron import _dask
+
+            return _dask.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     @property
     def model_(self):
@@ -537,14 +565,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             return check_random_state(self.random_state)
         return None
 
-    def _sums(self, shape):
+    def _sums(self, shape, source):
         """Whether to train on the sums of the rows (``precompute``): the
         full-batch squared loss only; with ``"auto"``, where the p x p sums are
-        no larger than the data."""
+        no larger than the data. Dask collections only train on sums."""
         n_samples, n_features = shape
         possible = self.loss == "squared_error" and (
             self.batch_size is None or self.batch_size >= n_samples
         )
+        if source is not _IN_MEMORY:
+            return source.require_sums(self, possible)
         if self.precompute == "auto":
             return possible and n_features <= n_samples
         if self.precompute and not possible:
@@ -775,7 +805,7 @@ def _per_epoch(to_y_units, losses, y_scale):
     return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
 
 
-def _standardized(X, Y, sample_weight, train, val, center):
+def _standardized(source, X, Y, sample_weight, train, val, center):
     """The training rows' moments and standardization (one pass), and the
     training and held-out rows standardized (one float64 copy)."""
     moments = Moments.of(X, Y, sample_weight, _rows(train))
@@ -787,17 +817,48 @@ def _standardized(X, Y, sample_weight, train, val, center):
     return moments, scaling, data, validation
 
 
-def _summed(X, Y, sample_weight, train, val, center):
+def _summed(source, X, Y, sample_weight, train, val, center):
     """The training rows' moments and standardization, and the sums of the
     training and held-out rows in standardized units, from one pass over each."""
-    moments = Moments.of(X, Y, sample_weight, _rows(train))
+    moments = source.moments(X, Y, sample_weight, _rows(train))
     scaling = moments.scaling(center)
     data = moments.gram(moments, scaling, center)
     validation = None
     if len(val):
-        held_out = Moments.of(X, Y, sample_weight, val, like=moments)
+        held_out = source.moments(X, Y, sample_weight, val, like=moments)
         validation = held_out.gram(moments, scaling, center)
     return moments, scaling, data, validation
+
+
+class _InMemory:
+    """How fit reads data in memory (NumPy arrays): validated as scikit-learn
+    validates, then read in blocks of rows. ``skneuron._dask`` reads Dask
+    collections through the same four functions, on the cluster."""
+
+    def __init__(self):
+        self.moments = Moments.of
+        self.residuals = Residuals.of
+
+    @staticmethod
+    def validated(estimator, X, y, sample_weight, reset):
+        return estimator._validate_input(X, y, sample_weight, reset)
+
+
+_IN_MEMORY = _InMemory()
+
+
+def _is_dask(obj):
+    """Whether ``obj`` is a Dask collection (told without importing Dask)."""
+    return type(obj).__module__.split(".")[0] in ("dask", "dask_expr")
+
+
+def _source(X, y):
+    """Where fit reads its data from."""
+    if _is_dask(X) or _is_dask(y):
+        from skneuron import _dask
+
+        return _dask.SOURCE
+    return _IN_MEMORY
 
 
 def _rows(index):
