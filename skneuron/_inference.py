@@ -218,10 +218,14 @@ class FitStatistics:
                 X_mean, k_constant = np.zeros(p), _implied_constant(moments)
             y_about_zero = moments.mean_y + moments.origin_y / uy
             tss = moments.cyy + (0.0 if k_constant else W * y_about_zero**2)
-            norm = np.sqrt(np.diag(gram))
+            norm = np.sqrt(np.diag(gram) if gram.ndim == 2 else gram)
             norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
-            correlation = gram / np.outer(norm, norm)
-            r_factor, rank = _factor(correlation, max(n, p))
+            if gram.ndim == 1:  # X'WX not formed (many features, trained on rows)
+                r_factor, rank = np.zeros((p, p)), -1 - int(bool(fit_intercept))
+            elif p + int(bool(fit_intercept)) > n:  # more parameters than rows
+                r_factor, rank = np.zeros((p, p)), n - int(bool(fit_intercept))
+            else:
+                r_factor, rank = _factor(gram / np.outer(norm, norm), max(n, p))
             column_scale = norm * ux * np.sqrt(weight_scale)
             tss = weight_scale * tss * uy**2
         return cls(
@@ -276,9 +280,11 @@ def _implied_constant(moments: Moments) -> int:
     row; the ranks are those of the uncentred second moments."""
     if not moments.count:
         return 0
-    constant = (np.diag(moments.cxx) == 0) & (moments.origin_x != 0)
+    constant = (moments.diagonal() == 0) & (moments.origin_x != 0)
     if constant.any():
         return 1
+    if not moments.cross:  # without X'WX, only constant columns are seen
+        return 0
     W = moments.weight
     m = moments.mean_x + moments.origin_x / moments.unit_x
     second = moments.cxx / W + np.outer(m, m)
@@ -701,6 +707,12 @@ def summarize(
             "float64 sums of squares): rescale X or y for inference."
         )
     k = p + int(stats.fit_intercept)
+    if stats.rank < 0:
+        raise ValueError(
+            f"summary() needs X'WX, which fit did not form for {p} features "
+            "trained on the rows (precompute=False, a robust loss or mini-batches "
+            "with more than 256 features): fit with precompute=True for inference."
+        )
     if stats.rank < k:
         what = f"{p} features" + (" and the intercept" if stats.fit_intercept else "")
         raise ValueError(

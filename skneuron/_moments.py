@@ -41,7 +41,8 @@ class Moments:
     Of the deviations ``D = (X - origin_x) / unit_x`` (and ``E`` likewise for Y):
     the total ``weight`` of ``count`` rows, the weighted means ``mean_x``,
     ``mean_y``, and the centred weighted cross products ``cxx = sum w (D - mean)'
-    (D - mean)``, ``cxy``, and ``cyy`` (its diagonal only).
+    (D - mean)``, ``cxy``, and ``cyy`` (its diagonal only). ``cxx`` may be its
+    diagonal only (``cross=False``): enough to standardize, not to train on sums.
     """
 
     count: int
@@ -64,25 +65,24 @@ class Moments:
         sample_weight: np.ndarray,
         rows: np.ndarray | None = None,
         like: Moments | None = None,
+        cross: bool = True,
     ) -> Moments | None:
         """The moments of ``rows`` of (X, Y) (all rows when None), in one pass over
-        blocks; with the origin and (at least) the units of ``like``, if given.
-        None when there are no rows."""
+        blocks; with the origin and (at least) the units of ``like``, if given;
+        ``cxx`` whole or (``cross=False``) its diagonal. None when there are no
+        rows."""
         n = len(X) if rows is None else len(rows)
         size = max(1, _BLOCK_VALUES // max(X.shape[1], 1))
         total = like and like.empty()
         for start in range(0, n, size):
-            index = (
-                slice(start, start + size)
-                if rows is None
-                else rows[start : start + size]
-            )
-            block = cls._block(X[index], Y[index], sample_weight[index], total)
+            stop = start + size
+            index = slice(start, stop) if rows is None else rows[start:stop]
+            block = cls._block(X[index], Y[index], sample_weight[index], total, cross)
             total = block if total is None else total.merge(block)
         return total
 
     @classmethod
-    def _block(cls, X, Y, sample_weight, like):
+    def _block(cls, X, Y, sample_weight, like, cross=True):
         """The moments of one block, on ``like``'s origin (or its first row)."""
         origin_x = X[0].astype(float) if like is None else like.origin_x
         origin_y = Y[0].astype(float) if like is None else like.origin_y
@@ -112,7 +112,7 @@ class Moments:
             unit_y=unit_y,
             mean_x=mean_x,
             mean_y=mean_y,
-            cxx=weighted.T @ Dx,
+            cxx=weighted.T @ Dx if cross else np.einsum("ij,ij->j", weighted, Dx),
             cxy=weighted.T @ Dy,
             cyy=sample_weight @ (Dy * Dy),
         )
@@ -122,16 +122,37 @@ class Moments:
         p, t = len(self.mean_x), len(self.mean_y)
         return Moments(
             0, 0.0, self.origin_x, self.origin_y, self.unit_x, self.unit_y,
-            np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)), np.zeros(t),
+            np.zeros(p), np.zeros(t), np.zeros_like(self.cxx), np.zeros((p, t)),
+            np.zeros(t),
         )  # fmt: skip
+
+    @property
+    def cross(self) -> bool:
+        """Whether ``cxx`` is whole (not only its diagonal)."""
+        return self.cxx.ndim == 2
+
+    def _outer(self, a, b):
+        return np.outer(a, b) if self.cross else a * b
+
+    def diagonal(self) -> np.ndarray:
+        """The diagonal of ``cxx``."""
+        return np.diag(self.cxx) if self.cross else self.cxx
 
     def in_units(self, unit_x: np.ndarray, unit_y: np.ndarray) -> Moments:
         """The same moments in larger units (powers of two: exact)."""
         fx, fy = self.unit_x / unit_x, self.unit_y / unit_y
         return Moments(
             self.count, self.weight, self.origin_x, self.origin_y, unit_x, unit_y,
-            self.mean_x * fx, self.mean_y * fy, self.cxx * np.outer(fx, fx),
+            self.mean_x * fx, self.mean_y * fy, self.cxx * self._outer(fx, fx),
             self.cxy * np.outer(fx, fy), self.cyy * fy**2,
+        )  # fmt: skip
+
+    def weighted(self, factor: float) -> Moments:
+        """The same rows with every weight multiplied by ``factor``."""
+        return Moments(
+            self.count, self.weight * factor, self.origin_x, self.origin_y,
+            self.unit_x, self.unit_y, self.mean_x, self.mean_y, self.cxx * factor,
+            self.cxy * factor, self.cyy * factor,
         )  # fmt: skip
 
     def merge(self, other: Moments) -> Moments:
@@ -154,7 +175,7 @@ class Moments:
             unit_y=unit_y,
             mean_x=a.mean_x + dx * share,
             mean_y=a.mean_y + dy * share,
-            cxx=a.cxx + b.cxx + both * np.outer(dx, dx),
+            cxx=a.cxx + b.cxx + both * a._outer(dx, dx),
             cxy=a.cxy + b.cxy + both * np.outer(dx, dy),
             cyy=a.cyy + b.cyy + both * dy * dy,
         )
@@ -176,7 +197,7 @@ class Moments:
         off_x, off_y = self._about(
             center, self.unit_x, self.unit_y, self.mean_x, self.mean_y
         )
-        var_x = np.diag(self.cxx) / W + (self.mean_x - off_x) ** 2
+        var_x = self.diagonal() / W + (self.mean_x - off_x) ** 2
         var_y = self.cyy / W + (self.mean_y - off_y) ** 2
         return _Standardized(
             np.zeros_like(off_x) if not center else self.origin_x + self.unit_x * off_x,
@@ -188,6 +209,8 @@ class Moments:
     def gram(self, train: Moments, scaling: _Standardized, center: bool) -> Gram:
         """These rows' sums in the standardized units of the ``train`` moments
         (whose ``scaling`` it is): what the full-batch squared loss needs."""
+        if not self.cross:
+            raise ValueError("Sums need the whole cross products (cross=True).")
         me = self.in_units(
             np.maximum(self.unit_x, train.unit_x), np.maximum(self.unit_y, train.unit_y)
         )

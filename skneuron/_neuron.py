@@ -9,6 +9,7 @@ starts) and sets the fitted attributes from the one result it gets back.
 from __future__ import annotations
 
 import functools
+import hashlib
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
@@ -365,12 +366,21 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             source, X, Y, sample_weight, train, val, self.fit_intercept
         )
         objective = self._objective(scaling)
-        schedule, stopping = self._plan(objective, data, _seed(rng), streaming=False)
+        n_rows = data.count if isinstance(data, Gram) else len(data.X)
+        schedule, stopping = self._plan(
+            objective,
+            data,
+            _seed(rng),
+            epochs=self.epochs,
+            tol=self.tol,
+            batched=(self.batch_size or n_rows) < n_rows,
+        )
         state = self._initial_state(scaling)
         result = self._train(
             data, scaling, objective, schedule, stopping, state, validation
         )
-        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, False)
+        seen = moments.weighted(weight_scale)  # for partial_fit: weights as given
+        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
         coef = np.atleast_2d(self.coef_)
         intercept = np.broadcast_to(self.intercept_, len(coef))
         center = scaling.X_offset if self.fit_intercept else 0.0
@@ -391,13 +401,36 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     @_all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
-        """Train the neuron for one pass over (X, y), continuing where it stopped.
+        """Add a chunk of rows to the data seen and train one more epoch.
 
-        The first call (or :meth:`fit`) fixes the number of features and targets
-        and the standardization of X and y, which is taken from that first chunk;
-        later calls continue from the current weights and the optimizer's state
-        (momentum, moment estimates). ``validation_split``, ``early_stopping`` and
-        ``tol`` are not used here.
+        A stream of calls converges to what :meth:`fit` gives on all the rows
+        seen (each row counted as many times as it was passed). Precisely, each
+        call:
+
+        - adds the chunk's weighted moments to those of every row seen before (by
+          earlier calls, or by :meth:`fit`), in one pass over the chunk; a chunk
+          passed again (the same rows, targets and weights, to the byte) is not
+          counted twice, so that passes over the same chunks train on the sums of
+          the data they hold;
+        - standardizes with those moments: the units are kept while they still
+          fit (scales within a factor 2, offsets within half a standard deviation)
+          so that the optimizer's state (momentum) carries over, and renewed
+          otherwise, the weights re-expressed in them and the optimizer restarted
+          (an unrepresentative first chunk fixes nothing for later); once the
+          chunks repeat, they are made exact;
+        - trains one epoch. With the squared loss and full batches that is one
+          optimizer step on the loss over all the rows seen, computed from their
+          sums (the automatic step: plain gradient descent's for their curvature
+          while new chunks arrive, the heavy ball's once they repeat). For
+          other losses or with ``batch_size``, it is one epoch over the chunk's rows
+          (mini-batches if ``batch_size`` is set) with a step no single row can
+          overshoot.
+
+        ``n_iter_`` counts the epochs trained (one per call, after those of
+        :meth:`fit`) and ``history_["loss"]`` gains one value per call: the loss
+        over all rows seen (on the chunk, when training on rows).
+        ``validation_split``, ``early_stopping`` and ``tol`` are not used here; the
+        first call (or :meth:`fit`) fixes the number of features and targets.
 
         Parameters
         ----------
@@ -414,33 +447,44 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         stream = getattr(self, "_stream", None)
-        first = stream is None
-        X, y, sample_weight, _ = self._validate_input(X, y, sample_weight, reset=first)
-        Y = y.reshape(len(y), -1)
-        if first:
-            scaling = Moments.of(X, Y, sample_weight).scaling(self.fit_intercept)
-            seed = _seed(self._random_state(len(X)))
-            state, n_iter, losses = self._initial_state(scaling), 0, []
-        else:
-            scaling, seed = stream.scaling, stream.seed
-            n_iter, losses = self.n_iter_, self.history_["loss"]
-            if Y.shape[1] != len(scaling.Y_scale):
-                raise ValueError(
-                    f"y has {Y.shape[1]} targets, but NeuronRegressor was trained "
-                    f"on {len(scaling.Y_scale)} by its first partial_fit or fit."
-                )
-            state = replace(stream.state, epoch=n_iter)
-        data = Rows(*scaling.transform(X, Y), sample_weight)
-        objective = self._objective(scaling)
-        schedule, stopping = self._plan(
-            objective, data, seed, streaming=True, first_epoch=n_iter
+        X, y, sample_weight, weight_scale = self._validate_input(
+            X, y, sample_weight, reset=stream is None
         )
-        if stream is not None and stream.streaming:  # the same optimizer, continued
-            schedule = replace(schedule, optimizer=stream.optimizer)
-        else:  # a fresh optimizer, with the step that is safe on any chunk
-            state = replace(state, slots=None)
+        Y = y.reshape(len(y), -1)
+        if stream is not None and Y.shape[1] != len(stream.scaling.Y_scale):
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but NeuronRegressor was trained "
+                f"on {len(stream.scaling.Y_scale)} by its first partial_fit or fit."
+            )
+        sums = self._stream_sums(X.shape[1])
+        cross = sums or X.shape[1] <= 256  # X'WX: for sums, or where it is cheap
+        seen, digests = _seen(stream, X, Y, sample_weight * weight_scale, cross)
+        scaling, state = self._stream_units(stream, seen)
+        if sums:
+            data = seen.gram(seen, scaling, self.fit_intercept)
+        else:
+            data = Rows(*scaling.transform(X, Y), sample_weight)
+        n_iter = getattr(self, "n_iter_", 0) if stream is not None else 0
+        seed = stream.seed if stream is not None else _seed(self._random_state(len(X)))
+        objective = self._objective(scaling)
+        settled = stream is not None and seen is stream.moments  # a chunk seen before
+        schedule, stopping = self._plan(
+            objective,
+            data,
+            seed,
+            epochs=1,
+            tol=None,
+            batched=not sums,
+            first_epoch=n_iter,
+            settled=settled,
+        )
+        if not _continues(stream, state, schedule.optimizer):
+            state = replace(state, slots=None)  # a fresh optimizer
+        state = replace(state, epoch=n_iter)
         result = self._train(data, scaling, objective, schedule, stopping, state, None)
-        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, True)
+        losses = self.history_["loss"] if stream is not None else []
+        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
+        self._stream = replace(self._stream, digests=digests)
         self.n_iter_ = n_iter + 1
         self.history_ = {"loss": losses + self.history_["loss"]}
         return self
@@ -515,6 +559,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         stream = state.get("_stream")
         if isinstance(stream, dict):  # written by skneuron 0.1.0
             state["_stream"] = _Stream.from_v010(stream)
+        state.setdefault("precompute", "auto")  # a parameter since 0.2
         super().__setstate__(state)
 
     def __sklearn_tags__(self):
@@ -593,15 +638,23 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         return Objective(loss, penalty, self.fit_intercept)
 
-    def _plan(self, objective, data, seed, streaming, first_epoch=0):
-        """How to step and when to stop, on these standardized rows."""
+    def _plan(
+        self,
+        objective,
+        data,
+        seed,
+        *,
+        epochs,
+        tol,
+        batched,
+        first_epoch=0,
+        settled=True,
+    ):
+        """How to step and when to stop, on this standardized data."""
         bounds = curvature(data, self.fit_intercept, objective.penalty)
-        n_rows = data.count if isinstance(data, Gram) else len(data.X)
-        batched = streaming or (self.batch_size or n_rows) < n_rows
         optimizer, automatic = step_rule(
-            self.optimizer, self.learning_rate, bounds, batched=batched
+            self.optimizer, self.learning_rate, bounds, batched=batched, settled=settled
         )
-        tol, epochs = (None, 1) if streaming else (self.tol, self.epochs)
         smooth = automatic and not objective.loss.differentiable
         schedule = Schedule(
             optimizer=optimizer,
@@ -615,11 +668,38 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         stopping = Stopping(
             max_epochs=epochs,
             patience=self.n_iter_no_change,
-            early_stopping=self.early_stopping and not streaming,
+            early_stopping=self.early_stopping and tol is not None,
             strong=bounds.strong,
             lipschitz=bounds.lipschitz,
         )
         return schedule, stopping
+
+    def _stream_sums(self, n_features):
+        """Whether a stream trains on the sums of the rows seen: the full-batch
+        squared loss, unless ``precompute=False`` or (with ``"auto"``) over 2048
+        features, whose p x p sums would outweigh the chunks."""
+        possible = self.loss == "squared_error" and self.batch_size is None
+        if self.precompute == "auto":
+            return possible and n_features <= 2048
+        return possible and bool(self.precompute)
+
+    def _stream_units(self, stream, seen):
+        """The standardization a stream trains in, and its state in those units.
+
+        From the moments of the rows seen. While new chunks arrive the units are
+        kept as long as they still fit (scales within a factor 2, offsets within
+        half a standard deviation), so that the optimizer's state carries over;
+        on a chunk seen before (the data no longer changes) they are made exact
+        once. When the units change, the weights are re-expressed in them and the
+        optimizer restarts."""
+        fresh = seen.scaling(self.fit_intercept)
+        if stream is None:
+            return fresh, self._initial_state(fresh)
+        old = stream.scaling
+        if _fits(old, fresh, exactly=seen is stream.moments):
+            return old, stream.state
+        coef, intercept = old.to_original(stream.state.kernel, stream.state.bias)
+        return fresh, TrainState(*fresh.to_standardized(coef, intercept))
 
     def _initial_state(self, scaling):
         """Start from zero, or from the previous fit with ``warm_start``."""
@@ -665,7 +745,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         return result
 
-    def _set_fitted(self, result, scaling, objective, schedule, one_target, streaming):
+    def _set_fitted(self, result, scaling, objective, schedule, one_target, moments):
         """Every fitted attribute, from the engine's result."""
         coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
         if not self.fit_intercept:
@@ -687,11 +767,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self._keras_model = None
         # what partial_fit needs to continue: kept exactly, in standardized units
         self._stream = _Stream(
-            scaling,
-            result.optimizer,
-            result.state,
-            schedule.seed,
-            streaming,
+            scaling, result.optimizer, result.state, schedule.seed, moments
         )
 
     def summary(self, alpha=0.05):
@@ -760,16 +836,17 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
 @dataclass(frozen=True)
 class _Stream:
-    """What :meth:`NeuronRegressor.partial_fit` continues from: the fixed
-    standardization, the optimizer (resolved to a class path and config) and its
-    state, the seed of the mini-batch order, and whether the optimizer is the
-    streaming one."""
+    """What :meth:`NeuronRegressor.partial_fit` continues from: the units the
+    state is in, the optimizer it was trained with (resolved to a class path and
+    config) and its state, the seed of the mini-batch order, and the moments of
+    every row trained on so far (None from a 0.1.0 pickle)."""
 
     scaling: _Standardized
     optimizer: OptimizerSpec
     state: TrainState
     seed: int
-    streaming: bool
+    moments: Moments | None = None
+    digests: frozenset = frozenset()
 
     @classmethod
     def from_v010(cls, stream: dict) -> _Stream:
@@ -785,13 +862,75 @@ class _Stream:
             stream["bias"],
             None if slots is None else tuple(np.asarray(s) for s in slots),
         )
-        return cls(
-            scaling,
-            OptimizerSpec(path, config),
-            state,
-            stream["seed"],
-            stream["streaming"],
-        )
+        return cls(scaling, OptimizerSpec(path, config), state, stream["seed"])
+
+
+def _seen(stream, X, Y, sample_weight, cross):
+    """The moments of every distinct chunk seen, the stream's and this one, and
+    the digests of the chunks: a chunk passed again (the same rows, targets and
+    weights, to the byte) is not counted twice, so that passes over the same
+    chunks keep the sums of the data they hold."""
+    before = None if stream is None else stream.moments
+    digests = frozenset() if stream is None else stream.digests
+    digest = _digest(X, Y, sample_weight)
+    if before is not None and digest in digests:
+        return before, digests
+    if before is not None:
+        cross = before.cross  # as the stream began (a changed setting would not fit)
+    chunk = Moments.of(X, Y, sample_weight, like=before, cross=cross)
+    return (chunk if before is None else before.merge(chunk)), digests | {digest}
+
+
+def _digest(*arrays):
+    """A digest of the arrays' shapes and bytes."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(repr((array.shape, array.dtype.str)).encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def _fits(old, new, exactly):
+    """Whether standardization ``old`` still fits data standardized by ``new``:
+    the same to rounding (``exactly``), or scales within a factor 2 and offsets
+    within half a standard deviation."""
+    pairs = [
+        (old.X_offset, old.X_scale, new.X_offset, new.X_scale),
+        (old.Y_offset, old.Y_scale, new.Y_offset, new.Y_scale),
+    ]
+    for old_offset, old_scale, offset, scale in pairs:
+        ratio = scale / old_scale
+        shift = np.abs(offset - old_offset) / scale
+        if exactly and not (
+            np.allclose(ratio, 1, rtol=1e-12) and np.all(shift < 1e-12)
+        ):
+            return False
+        if np.any(~((0.5 <= ratio) & (ratio <= 2))) or np.any(~(shift <= 0.5)):
+            return False
+    return True
+
+
+def _continues(stream, state, optimizer):
+    """Whether a stream's optimizer state carries over to this call: it exists,
+    and the optimizer is the same (the same class, with momentum or without)."""
+    if stream is None or state.slots is None:
+        return False
+
+    def momentum(spec):
+        return spec.config.get("momentum", 0) > 0
+
+    last = stream.optimizer
+    same = str(last.optimizer).split(":")[-1].lower() == _name(optimizer.optimizer)
+    return same and momentum(last) == momentum(optimizer)
+
+
+def _name(optimizer):
+    """An optimizer's class name in lower case (a name, a class or an instance)."""
+    if isinstance(optimizer, str):
+        return optimizer.split(":")[-1].lower()
+    cls = optimizer if isinstance(optimizer, type) else type(optimizer)
+    return cls.__name__.lower()
 
 
 def _seed(rng):
@@ -807,8 +946,10 @@ def _per_epoch(to_y_units, losses, y_scale):
 
 def _standardized(source, X, Y, sample_weight, train, val, center):
     """The training rows' moments and standardization (one pass), and the
-    training and held-out rows standardized (one float64 copy)."""
-    moments = Moments.of(X, Y, sample_weight, _rows(train))
+    training and held-out rows standardized (one float64 copy). The moments hold
+    X'WX only for up to 256 features (inference needs it, training does not)."""
+    cross = X.shape[1] <= 256  # X'WX for inference, where it costs little
+    moments = Moments.of(X, Y, sample_weight, _rows(train), cross=cross)
     scaling = moments.scaling(center)
     data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
     validation = None

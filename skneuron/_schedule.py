@@ -61,26 +61,45 @@ class Curvature:
 
 
 def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curvature:
-    """The curvature bounds of the standardized problem.
+    """The curvature bounds of the standardized problem: the extreme eigenvalues
+    of the squared loss's Hessian (the bias direction and the L2 penalty
+    included), and the largest curvature of a single row.
 
     They only set the step size and the convergence test; the weights come from the
     optimizer's updates. Eigenvalues below 1e-10 of the largest belong to collinear
-    directions that gradient descent never moves along from zero.
+    directions that gradient descent never moves along from zero. With more
+    features than rows, the non-zero eigenvalues are those of the rows' n x n
+    products, which are cheaper.
     """
     l2 = penalty.l2.max(1)
     if isinstance(data, Gram):
-        xx, row = data.xx, np.inf
+        xx, x_mean, row = data.xx, data.x_mean, np.inf
+        eig = _spectrum(xx, x_mean, l2, fit_intercept)
     else:
         w = data.weights()
-        xx = (data.X * w[:, None]).T @ data.X
+        x_mean = w @ data.X
         row = float(((data.X**2).sum(1) + fit_intercept + l2.max(initial=0.0)).max())
-    eig = np.linalg.eigvalsh(xx + np.diag(l2))
-    if fit_intercept:  # centred data: the bias direction has curvature exactly 1
-        eig = np.append(eig, 1.0)
-    top = eig.max()
+        n, p = data.X.shape
+        if p > n and not np.any(l2):  # the same non-zero spectrum, from n x n
+            Xw = data.X * np.sqrt(w)[:, None]
+            rows = np.column_stack([Xw, np.sqrt(w)]) if fit_intercept else Xw
+            eig = np.linalg.eigvalsh(rows @ rows.T)
+        else:
+            eig = _spectrum((data.X * w[:, None]).T @ data.X, x_mean, l2, fit_intercept)
+    top = eig.max(initial=0.0)
     if not top > 0:
         return Curvature(1.0, 1.0, max(row, 1.0))
     return Curvature(float(top), float(eig[eig > 1e-10 * top].min()), row)
+
+
+def _spectrum(xx, x_mean, l2, fit_intercept):
+    """Eigenvalues of the Hessian: ``xx + diag(l2)``, bordered by the bias."""
+    hessian = xx + np.diag(l2)
+    if fit_intercept:  # the bias: curvature 1, coupled through the features' means
+        hessian = np.block(
+            [[hessian, x_mean[:, None]], [x_mean[None], np.ones((1, 1))]]
+        )
+    return np.linalg.eigvalsh(hessian)
 
 
 def heavy_ball(lipschitz: float, strong: float) -> tuple[float, float]:
@@ -93,14 +112,21 @@ def heavy_ball(lipschitz: float, strong: float) -> tuple[float, float]:
 
 
 def step_rule(
-    optimizer: Any, learning_rate: Any, bounds: Curvature, *, batched: bool
+    optimizer: Any,
+    learning_rate: Any,
+    bounds: Curvature,
+    *,
+    batched: bool,
+    settled: bool = True,
 ) -> tuple[OptimizerSpec, bool]:
     """The optimizer a fit trains with, and whether its step is the automatic one.
 
     With ``learning_rate="auto"``, Keras' SGD gets Polyak's heavy-ball step and
-    momentum (full batch) or a step no single row can overshoot with (mini-batches,
-    streams); any other optimizer keeps its own rate. A float sets the rate of any
-    optimizer.
+    momentum (full batch), or a step no single row can overshoot with
+    (mini-batches, chunks of a stream); on a problem that is not ``settled`` yet
+    (a stream's sums while new chunks arrive) plain gradient descent's ``1 /
+    lipschitz``, which momentum from an earlier problem cannot throw off. Any other
+    optimizer keeps its own rate. A float sets the rate of any optimizer.
     """
     if learning_rate != "auto":
         return OptimizerSpec(optimizer, {"learning_rate": float(learning_rate)}), False
@@ -108,6 +134,8 @@ def step_rule(
         return OptimizerSpec(optimizer), False
     if batched:
         config = {"learning_rate": 1.0 / bounds.row, "momentum": 0.0}
+    elif not settled:
+        config = {"learning_rate": 1.0 / bounds.lipschitz, "momentum": 0.0}
     else:
         rate, momentum = heavy_ball(bounds.lipschitz, bounds.strong)
         config = {"learning_rate": rate, "momentum": momentum}

@@ -271,9 +271,19 @@ def test_curvature_of_rows_and_of_their_sums_agree(problem):
     sums = curvature(Gram.of(problem), True, penalty)
     assert rows.lipschitz == pytest.approx(sums.lipschitz)
     assert rows.strong == pytest.approx(sums.strong)
-    eig = np.linalg.eigvalsh(Gram.of(problem).xx + 0.1 * np.eye(3))
-    assert rows.lipschitz == pytest.approx(max(eig.max(), 1.0))
+    w = problem.weights()  # the Hessian of the squared loss in (kernel, bias)
+    Xb = np.column_stack([problem.X, np.ones(len(problem.X))])
+    hessian = (Xb * w[:, None]).T @ Xb + np.diag([0.1, 0.1, 0.1, 0.0])
+    eig = np.linalg.eigvalsh(hessian)
+    assert rows.lipschitz == pytest.approx(eig.max())
+    assert rows.strong == pytest.approx(eig.min())
     assert rows.row >= (problem.X**2).sum(1).max()
+    # more features than rows: the same non-zero spectrum from the rows' products
+    wide = Rows(problem.X[:2], problem.Y[:2], problem.sample_weight[:2])
+    by_rows = curvature(wide, True, Penalty.none(3, 2))
+    by_sums = curvature(Gram.of(wide), True, Penalty.none(3, 2))
+    assert by_rows.lipschitz == pytest.approx(by_sums.lipschitz)
+    assert by_rows.strong == pytest.approx(by_sums.strong)
 
 
 def test_step_rule():
