@@ -220,10 +220,10 @@ class FitStatistics:
             tss = moments.cyy + (0.0 if k_constant else W * y_about_zero**2)
             norm = np.sqrt(np.diag(gram) if gram.ndim == 2 else gram)
             norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
-            if gram.ndim == 1:  # X'WX not formed (many features, trained on rows)
-                r_factor, rank = np.zeros((p, p)), -1 - int(bool(fit_intercept))
-            elif p + int(bool(fit_intercept)) > n:  # more parameters than rows
+            if p + int(bool(fit_intercept)) > n:  # more parameters than rows
                 r_factor, rank = np.zeros((p, p)), n - int(bool(fit_intercept))
+            elif gram.ndim == 1:  # X'WX not formed (many features, trained on rows)
+                r_factor, rank = np.zeros((p, p)), -1 - int(bool(fit_intercept))
             else:
                 r_factor, rank = _factor(gram / np.outer(norm, norm), max(n, p))
             column_scale = norm * ux * np.sqrt(weight_scale)

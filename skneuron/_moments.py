@@ -16,7 +16,7 @@ sums the neuron trains on (:class:`skneuron._objective.Gram`) all come from thes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -146,6 +146,14 @@ class Moments:
             self.mean_x * fx, self.mean_y * fy, self.cxx * self._outer(fx, fx),
             self.cxy * np.outer(fx, fy), self.cyy * fy**2,
         )  # fmt: skip
+
+    def with_gram(self, gram: np.ndarray) -> Moments:
+        """These moments with ``cxx`` from a given Gram matrix ``X'WX`` of the
+        rows (in original units, about zero, with the weights these moments
+        have): centred as ``X'WX - W m m'``. Only as exact as that difference."""
+        mean = self.origin_x + self.unit_x * self.mean_x
+        centred = gram - self.weight * np.outer(mean, mean)
+        return replace(self, cxx=centred / np.outer(self.unit_x, self.unit_x))
 
     def weighted(self, factor: float) -> Moments:
         """The same rows with every weight multiplied by ``factor``."""

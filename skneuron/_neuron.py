@@ -177,14 +177,19 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     warm_start : bool, default=False
         When True, ``fit`` starts from the previous ``coef_`` and ``intercept_``.
 
-    precompute : bool or "auto", default="auto"
+    precompute : bool, "auto" or array-like of shape (n_features, n_features), \
+            default="auto"
         Whether full-batch training with the squared loss runs on the sums of the
         rows (X'X, X'y, y'y and column sums, gathered in one pass over row
         blocks) instead of on the rows themselves, as ``ElasticNet``'s
         ``precompute``: an epoch then costs O(n_features**2) instead of
         O(n_samples * n_features), with the same loss, gradient and optimizer
         steps. ``"auto"`` uses the sums wherever they apply and are no larger than
-        the data (``n_features <= n_samples``).
+        the data (``n_features <= n_samples``). An array is the Gram matrix
+        ``X.T @ X`` of the X given to ``fit`` (``X.T @ (sample_weight[:, None] *
+        X)`` with weights), checked against X's diagonal; the pass over X then
+        only gathers the cheaper sums. It is centred as ``X'WX - n m m'``, so its
+        answer is only as exact as that difference for columns far from zero.
 
     Attributes
     ----------
@@ -282,7 +287,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
-        "precompute": ["boolean", StrOptions({"auto"})],
+        "precompute": ["boolean", StrOptions({"auto"}), "array-like"],
     }
 
     def __init__(
@@ -361,10 +366,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         rng = self._random_state(len(X))
         train, val = self._split(sample_weight, rng)
-        prepare = _summed if self._sums(X.shape, source) else _standardized
-        moments, scaling, data, validation = prepare(
-            source, X, Y, sample_weight, train, val, self.fit_intercept
-        )
+        if _is_array(self.precompute):
+            moments, scaling, data, validation = self._given_gram(
+                X, Y, sample_weight, weight_scale, source
+            )
+        else:
+            prepare = _summed if self._sums(X.shape, source) else _standardized
+            moments, scaling, data, validation = prepare(
+                source, X, Y, sample_weight, train, val, self.fit_intercept
+            )
         objective = self._objective(scaling)
         n_rows = data.count if isinstance(data, Gram) else len(data.X)
         schedule, stopping = self._plan(
@@ -602,6 +612,43 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         return train, val
 
+    def _given_gram(self, X, Y, sample_weight, weight_scale, source):
+        """Moments, standardization and sums with ``X'WX`` from ``precompute``
+        (checked against X: shape, symmetry and its diagonal)."""
+        n_samples, n_features = X.shape
+        if (
+            self.validation_split
+            or source is not _IN_MEMORY
+            or not self._sums(X.shape, _IN_MEMORY)
+        ):
+            raise ValueError(
+                "precompute as a Gram matrix needs the full-batch squared loss on "
+                "data in memory without validation_split (it is X'WX of all rows)."
+            )
+        gram = check_array(self.precompute, dtype=np.float64, input_name="precompute")
+        if gram.shape != (n_features, n_features):
+            raise ValueError(
+                f"precompute must be the ({n_features}, {n_features}) Gram matrix "
+                f"X.T @ X (X'WX with sample weights); got shape {gram.shape}."
+            )
+        moments = Moments.of(X, Y, sample_weight, cross=False)
+        diagonal = np.einsum("ij,ij->j", X * sample_weight[:, None], X)
+        if not np.allclose(gram, gram.T, rtol=1e-7) or not np.allclose(
+            np.diag(gram) / weight_scale, diagonal, rtol=1e-6
+        ):
+            raise ValueError(
+                "precompute does not match X: it must be X.T @ X of the X given to "
+                "fit (X.T @ (sample_weight[:, None] * X) with sample weights)."
+            )
+        moments = moments.with_gram(gram / weight_scale)
+        scaling = moments.scaling(self.fit_intercept)
+        return (
+            moments,
+            scaling,
+            moments.gram(moments, scaling, self.fit_intercept),
+            None,
+        )
+
     def _random_state(self, n_samples):
         """The random state, where the fit is random (held-out rows, shuffled
         mini-batches); None where it is not, so that it touches no random state."""
@@ -620,6 +667,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         if source is not _IN_MEMORY:
             return source.require_sums(self, possible)
+        if _is_array(self.precompute):
+            return True
         if self.precompute == "auto":
             return possible and n_features <= n_samples
         if self.precompute and not possible:
@@ -1000,6 +1049,11 @@ def _source(X, y):
 
         return _dask.SOURCE
     return _IN_MEMORY
+
+
+def _is_array(value):
+    """Whether a parameter is an array rather than a flag or a name."""
+    return not isinstance(value, str | bool | type(None))
 
 
 def _rows(index):
