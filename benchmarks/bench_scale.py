@@ -9,8 +9,9 @@ Run from the repository root, alone on the machine::
 Every fit runs in a fresh process, which imports TensorFlow, records its resident
 memory (the baseline), makes the data (float32 X, float64 y, in blocks from a fixed
 seed), resets the kernel's record of its peak memory (VmHWM), times ``fit`` and
-reports that peak above the baseline: the data's own size is part of it. Sizes: n in {1e4, 1e5, 1e6, 1e7}
-rows x 32 features, and p in {8, 128, 1024} features at 1e5 rows; then 100 x 6000
+reports that peak above the baseline: the data's own size is part of it. Sizes: n
+in {1e4, 1e5, 1e6, 1e7} rows x 32 features, and p in {8, 128, 1024} features at 1e5
+rows; then 100 x 6000
 (more features than rows). Methods: ``NeuronRegressor()`` (which trains on the sums
 of the rows here), ``LinearRegression()`` and ``SGDRegressor()``, all with default
 parameters.
