@@ -366,15 +366,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
         rng = self._random_state(len(X))
         train, val = self._split(sample_weight, rng)
-        if _is_array(self.precompute):
-            moments, scaling, data, validation = self._given_gram(
-                X, Y, sample_weight, weight_scale, source
-            )
-        else:
-            prepare = _summed if self._sums(X.shape, source) else _standardized
-            moments, scaling, data, validation = prepare(
-                source, X, Y, sample_weight, train, val, self.fit_intercept
-            )
+        sums = self._sums(X.shape, source)
+        moments = self._moments(source, X, Y, sample_weight, weight_scale, train, sums)
+        singular = _singular_values(
+            moments, X, sample_weight, train, self.fit_intercept, weight_scale
+        )
+        scaling = self._metric(moments, singular)
+        prepare = _summed if sums else _standardized
+        data, validation = prepare(
+            source, X, Y, sample_weight, (train, val), moments, scaling
+        )
         objective = self._objective(scaling)
         n_rows = data.count if isinstance(data, Gram) else len(data.X)
         schedule, stopping = self._plan(
@@ -391,6 +392,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         seen = moments.weighted(weight_scale)  # for partial_fit: weights as given
         self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
+        self.singular_ = singular
+        self.rank_ = int((singular > _RANK_CUTOFF * singular.max(initial=0.0)).sum())
         coef = np.atleast_2d(self.coef_)
         intercept = np.broadcast_to(self.intercept_, len(coef))
         center = scaling.X_offset if self.fit_intercept else 0.0
@@ -612,18 +615,19 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         return train, val
 
-    def _given_gram(self, X, Y, sample_weight, weight_scale, source):
-        """Moments, standardization and sums with ``X'WX`` from ``precompute``
-        (checked against X: shape, symmetry and its diagonal)."""
+    def _moments(self, source, X, Y, sample_weight, weight_scale, train, sums):
+        """The training rows' moments, in one pass: with X'WX for training on
+        sums, and on rows where it costs no more than LinearRegression's solve
+        (for ``singular_`` and inference); X'WX from ``precompute`` if given."""
+        rows = _rows(train)
+        if not _is_array(self.precompute):
+            cross = sums or X.shape[1] <= len(X)
+            return source.moments(X, Y, sample_weight, rows, cross=cross)
         n_samples, n_features = X.shape
-        if (
-            self.validation_split
-            or source is not _IN_MEMORY
-            or not self._sums(X.shape, _IN_MEMORY)
-        ):
+        if self.validation_split or source is not _IN_MEMORY:
             raise ValueError(
-                "precompute as a Gram matrix needs the full-batch squared loss on "
-                "data in memory without validation_split (it is X'WX of all rows)."
+                "precompute as a Gram matrix needs data in memory without "
+                "validation_split (it is X'WX of all rows)."
             )
         gram = check_array(self.precompute, dtype=np.float64, input_name="precompute")
         if gram.shape != (n_features, n_features):
@@ -631,7 +635,6 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 f"precompute must be the ({n_features}, {n_features}) Gram matrix "
                 f"X.T @ X (X'WX with sample weights); got shape {gram.shape}."
             )
-        moments = Moments.of(X, Y, sample_weight, cross=False)
         diagonal = np.einsum("ij,ij->j", X * sample_weight[:, None], X)
         if not np.allclose(gram, gram.T, rtol=1e-7) or not np.allclose(
             np.diag(gram) / weight_scale, diagonal, rtol=1e-6
@@ -640,14 +643,32 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 "precompute does not match X: it must be X.T @ X of the X given to "
                 "fit (X.T @ (sample_weight[:, None] * X) with sample weights)."
             )
-        moments = moments.with_gram(gram / weight_scale)
+        moments = Moments.of(X, Y, sample_weight, cross=False)
+        return moments.with_gram(gram / weight_scale)
+
+    def _metric(self, moments, singular):
+        """The units the neuron trains in: X standardized (each column scaled to
+        unit variance), except where that would change the answer or slow it:
+
+        - X rank deficient (collinear columns, more features than rows): all
+          columns scaled alike, so that gradient descent from zero reaches the
+          minimum-norm least-squares answer in X's own units (LinearRegression's);
+        - an L2 penalty: each column's scale stretched by ``sqrt(1 + l2)``, so that
+          the penalty's curvature (however strong) joins the data's on the
+          diagonal rather than dwarfing the bias's.
+        """
         scaling = moments.scaling(self.fit_intercept)
-        return (
-            moments,
-            scaling,
-            moments.gram(moments, scaling, self.fit_intercept),
-            None,
-        )
+        varying = moments.diagonal() > 0  # constant columns are null either way
+        l2 = self.alpha * (1 - self.l1_ratio)
+        if l2 > 0:
+            degree = make_loss(self.loss, epsilon=self.epsilon).degree
+            penalty = Penalty.elastic_net(self.alpha, self.l1_ratio, scaling, degree)
+            stretch = np.sqrt(1.0 + penalty.l2.max(1))
+            return replace(scaling, X_scale=scaling.X_scale * stretch)
+        if _collinear(moments, varying, self.fit_intercept):
+            common = np.sqrt(np.mean(scaling.X_scale[varying] ** 2))
+            return replace(scaling, X_scale=np.where(varying, common, scaling.X_scale))
+        return scaling
 
     def _random_state(self, n_samples):
         """The random state, where the fit is random (held-out rows, shuffled
@@ -668,6 +689,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         if source is not _IN_MEMORY:
             return source.require_sums(self, possible)
         if _is_array(self.precompute):
+            if not possible:
+                raise ValueError(
+                    "precompute as a Gram matrix needs the full-batch squared loss: "
+                    "use loss='squared_error' and batch_size=None."
+                )
             return True
         if self.precompute == "auto":
             return possible and n_features <= n_samples
@@ -993,31 +1019,71 @@ def _per_epoch(to_y_units, losses, y_scale):
     return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
 
 
-def _standardized(source, X, Y, sample_weight, train, val, center):
-    """The training rows' moments and standardization (one pass), and the
-    training and held-out rows standardized (one float64 copy). The moments hold
-    X'WX only for up to 256 features (inference needs it, training does not)."""
-    cross = X.shape[1] <= 256  # X'WX for inference, where it costs little
-    moments = Moments.of(X, Y, sample_weight, _rows(train), cross=cross)
-    scaling = moments.scaling(center)
+def _standardized(source, X, Y, sample_weight, split, moments, scaling):
+    """The training and held-out rows in the units of ``scaling`` (one float64
+    copy)."""
+    train, val = split
     data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
     validation = None
     if len(val):
         validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
-    return moments, scaling, data, validation
+    return data, validation
 
 
-def _summed(source, X, Y, sample_weight, train, val, center):
-    """The training rows' moments and standardization, and the sums of the
-    training and held-out rows in standardized units, from one pass over each."""
-    moments = source.moments(X, Y, sample_weight, _rows(train))
-    scaling = moments.scaling(center)
+def _summed(source, X, Y, sample_weight, split, moments, scaling):
+    """The sums of the training and held-out rows in the units of ``scaling``
+    (the held-out rows' from one pass over them)."""
+    train, val = split
+    center = scaling.centred
     data = moments.gram(moments, scaling, center)
     validation = None
     if len(val):
         held_out = source.moments(X, Y, sample_weight, val, like=moments)
         validation = held_out.gram(moments, scaling, center)
-    return moments, scaling, data, validation
+    return data, validation
+
+
+def _collinear(moments, varying, center):
+    """Whether X's varying columns are collinear, once each is scaled to unit
+    variance: the smallest eigenvalue of their correlations below (1e-6)**2 of the
+    largest, or more of them than rows."""
+    p = int(varying.sum())
+    if p > moments.count - int(center):
+        return True
+    if not moments.cross or p < 2:
+        return False
+    gram = moments.cxx[np.ix_(varying, varying)]
+    if not center:
+        about_zero = (moments.mean_x + moments.origin_x / moments.unit_x)[varying]
+        gram = gram + moments.weight * np.outer(about_zero, about_zero)
+    norm = np.sqrt(np.diag(gram))
+    eig = np.linalg.eigvalsh(gram / np.outer(norm, norm))
+    return bool(eig[0] <= _RANK_CUTOFF**2 * eig[-1])
+
+
+def _singular_values(moments, X, sample_weight, train, center, weight_scale):
+    """The singular values of X's training rows, centred (with an intercept) and
+    weighted by the square roots of the weights (as given): LinearRegression's
+    ``singular_``. From X'WX; with more features than rows, where the rows are in
+    memory, from the rows themselves (X'WX then was not formed). The weights are
+    those of the moments, ``weight_scale`` times smaller than the user's."""
+    n = moments.count
+    if not moments.cross:
+        rows = np.asarray(X[train], dtype=np.float64)
+        if center:
+            rows = rows - moments.origin_x - moments.unit_x * moments.mean_x
+        rows *= np.sqrt(sample_weight[train] * weight_scale)[:, None]
+        return np.linalg.svd(rows, compute_uv=False)
+    with np.errstate(all="ignore"):
+        gram = moments.cxx
+        if not center:
+            about_zero = moments.mean_x + moments.origin_x / moments.unit_x
+            gram = gram + moments.weight * np.outer(about_zero, about_zero)
+        gram = gram * np.outer(moments.unit_x, moments.unit_x) * weight_scale
+        if not np.isfinite(gram).all():
+            return np.full(min(n, len(gram)), np.nan)
+        eig = np.linalg.eigvalsh(gram)[::-1][: min(n, len(gram))]
+    return np.sqrt(np.maximum(eig, 0.0))
 
 
 class _InMemory:
@@ -1049,6 +1115,10 @@ def _source(X, y):
 
         return _dask.SOURCE
     return _IN_MEMORY
+
+
+_RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
+# LinearRegression's lstsq with its default tol, 1e-6, as cond)
 
 
 def _is_array(value):

@@ -31,6 +31,11 @@ class _Standardized:
     Y_offset: np.ndarray
     Y_scale: np.ndarray
 
+    @property
+    def centred(self) -> bool:
+        """Whether the units are centred (for a model with an intercept)."""
+        return bool(np.any(self.X_offset != 0) or np.any(self.Y_offset != 0))
+
     def transform(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """X and Y in standardized units, as new float64 arrays (one each)."""
         Xs = np.subtract(X, self.X_offset, dtype=np.float64)
