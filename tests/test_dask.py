@@ -126,6 +126,17 @@ def test_fit_equals_the_in_memory_fit(client, data, params, fit_params, targets)
             np.testing.assert_allclose(a.ssr, b.ssr, rtol=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_adam_and_warm_start_equal_the_in_memory_fits(client, data):
+    X, Y, _ = data
+    params = dict(optimizer="adam", learning_rate=0.05, epochs=40, warm_start=True)
+    in_memory, on_dask = NeuronRegressor(**params), NeuronRegressor(**params)
+    for _ in range(2):  # the second fit starts from the first one's coefficients
+        in_memory.fit(X, Y[:, 0])
+        on_dask.fit(chunked(X), chunked(Y[:, 0]))
+        assert_same_fit(on_dask, in_memory)
+
+
 def test_weights_in_memory_with_dask_data(client, data):
     X, Y, w = data
     in_memory = NeuronRegressor().fit(X, Y[:, 0], sample_weight=3 * w)
