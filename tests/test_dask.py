@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from importlib import import_module
 
 import numpy as np
 import pytest
@@ -46,7 +47,14 @@ def client():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        # The grid search and Incremental train on the workers, and each worker
+        # starts TensorFlow once: start it now, while the client starts its own.
+        warm = [
+            client.submit(import_module, "skneuron._keras", workers=[w], pure=False)
+            for w in client.scheduler_info()["workers"]
+        ]
         yield client
+        del warm
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +372,7 @@ def test_a_worker_killed_mid_fit_does_not_change_the_answer(client, tmp_path):
 
     One block pauses the first time it is computed, after writing its worker's
     process id, so that the kill lands mid-task at a known point."""
-    n_blocks, rows = 24, 5_000
+    n_blocks, rows = 12, 2_000
     started = tmp_path / "started"
 
     def pausing(block, block_info=None):
