@@ -11,7 +11,11 @@ import pytest
 os.environ["MPLBACKEND"] = "Agg"
 
 # Doctests of modules for an optional dependency run only where it is installed.
-_OPTIONAL_DOCTESTS = {"skneuron._scikeras.": "scikeras", "scikeras.rst": "scikeras"}
+_OPTIONAL_DOCTESTS = {
+    "skneuron._scikeras.": "scikeras",
+    "scikeras.rst": "scikeras",
+    "scaling.rst": "dask_ml",  # the dask extra
+}
 
 
 def _installed(package):

@@ -236,24 +236,3 @@ def test_many_fits_of_clones_do_not_grow(diabetes):
         rss.append(_rss_mb())
     assert rss[-1] - rss[9] < 20  # MB, generous: the benchmark measures the real
     assert sum(len(idle) for idle in _keras._pool.idle.values()) <= _keras._POOL_SIZE
-
-
-def test_dask_ml_incremental_in_processes_matches_a_local_loop():
-    """dask-ml's Incremental ships the estimator between processes per block."""
-    da = pytest.importorskip("dask.array")
-    dask = pytest.importorskip("dask")
-    wrappers = pytest.importorskip("dask_ml.wrappers")
-
-    rng = np.random.default_rng(5)
-    X = rng.normal(size=(300, 3)) * [1.0, 3.0, 0.5] + [2.0, -1.0, 0.0]
-    y = X @ [1.5, -2.0, 4.0] + 3.0 + 0.1 * rng.normal(size=300)
-    inc = wrappers.Incremental(NeuronRegressor(random_state=0), shuffle_blocks=False)
-    with dask.config.set(scheduler="processes", num_workers=2):
-        for _ in range(2):
-            inc.partial_fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
-    local = NeuronRegressor(random_state=0)
-    for _ in range(2):
-        for rows in np.array_split(np.arange(300), 3):
-            local.partial_fit(X[rows], y[rows])
-    np.testing.assert_array_equal(inc.estimator_.coef_, local.coef_)
-    assert inc.estimator_.n_iter_ == 6

@@ -1,0 +1,729 @@
+"""Dask collections for NeuronRegressor: the sums computed by the cluster.
+
+:meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads Dask arrays and
+DataFrames through :data:`SOURCE`, with the same four functions as its in-memory
+source. Every pass over the rows is one task per row block that returns a small
+summary (:class:`~skneuron._moments.Moments`, :class:`~skneuron._moments.Residuals`:
+p x p numbers at most), and the summaries are merged pairwise as a tree on the
+cluster; only the merged one reaches the client, where the neuron trains on it.
+Nothing here gathers the rows.
+
+Bad input raises scikit-learn's errors: the shapes, dtypes and feature names are
+checked on the collections' metadata before anything is computed; NaN and infinity
+are found by each block's task as it reads the block, inside the pass that needed
+the block anyway (so a fit on data with NaN raises when its first pass runs).
+
+Dask is imported only in here, and only when a Dask collection arrives:
+``import skneuron`` never imports it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    _check_y,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    check_non_negative,
+)
+
+from skneuron._moments import Moments, Residuals
+
+if TYPE_CHECKING:  # pragma: no cover
+    import dask.array
+
+    from skneuron._neuron import NeuronRegressor
+
+# The unit a Moments starts from when the blocks' own data are to set it: below any
+# power of two that skneuron._moments._units returns, so ``max`` keeps theirs.
+_NO_UNIT = np.finfo(np.float64).smallest_subnormal
+
+_INCREMENTAL = (
+    "To train out of core with these settings, wrap the estimator: "
+    "dask_ml.wrappers.Incremental(NeuronRegressor(...)).fit(X, y) passes the "
+    "blocks through partial_fit one at a time (or call partial_fit on each block "
+    "yourself)."
+)
+
+
+# -- the source fit reads Dask collections through -----------------------------------
+class _DaskSource:
+    """How :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads Dask
+    collections: the same four functions as the in-memory source, computed by the
+    cluster block by block."""
+
+    @staticmethod
+    def validated(
+        estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any, reset: bool
+    ) -> tuple[dask.array.Array, dask.array.Array, _SampleWeights, float]:
+        """Checked X and y as aligned Dask arrays, and the sample weights divided
+        by their largest (which is returned too), as ``validate_data`` would give.
+
+        Parameters
+        ----------
+        estimator : NeuronRegressor
+            Gets ``n_features_in_`` and, from a DataFrame with string column
+            names, ``feature_names_in_`` (with ``reset``), or is checked against
+            them.
+        X : dask array or dask DataFrame of shape (n_samples, n_features)
+            Training data (a NumPy array or pandas DataFrame when only y is Dask).
+        y : dask array, Series or DataFrame of shape (n_samples,) or \
+(n_samples, n_targets)
+            Target values.
+        sample_weight : dask array or Series, array-like, float or None
+            Non-negative weights of the rows.
+        reset : bool
+            Whether to set (True) or check (False) the features seen.
+
+        Returns
+        -------
+        X : dask array of shape (n_samples, n_features)
+            float32 or float64 (others converted lazily), one chunk of columns.
+        y : dask array of shape (n_samples,) or (n_samples, n_targets)
+            float64, in the row chunks of X.
+        sample_weight : _SampleWeights
+            The weights divided by their largest, in the row chunks of X.
+        weight_scale : float
+            The largest weight (1.0 without weights).
+
+        Raises
+        ------
+        ValueError, TypeError
+            scikit-learn's errors for wrong shapes, dtypes, feature names and
+            weights. NaN or infinity in X or y raise scikit-learn's error when the
+            first pass over the blocks runs.
+        """
+        name = _name(estimator)
+        _check_feature_names(estimator, _described(X), reset=reset)
+        X, y, sample_weight = _with_lengths(X, y, sample_weight)
+        X, y = _dask_X(X, y, name), _dask_y(y, X, name)
+        check_consistent_length(X, y)
+        X, y = _aligned(X, y)
+        weights, largest = _weights(sample_weight, X)
+        _check_n_features(estimator, X, reset=reset)
+        return X, y, weights, largest
+
+    @staticmethod
+    def moments(
+        X: dask.array.Array,
+        Y: dask.array.Array,
+        sample_weight: _SampleWeights | dask.array.Array,
+        rows: np.ndarray | None = None,
+        like: Moments | None = None,
+    ) -> Moments | None:
+        """The moments of ``rows`` of (X, Y), as :meth:`Moments.of
+        <skneuron._moments.Moments.of>`, from one pass on the cluster.
+
+        Each row block's moments are taken on one origin (the first selected row,
+        fetched once, or ``like``'s) and merged pairwise as a tree; only the
+        merged moments (p x p numbers) are brought back.
+
+        Parameters
+        ----------
+        X : dask array of shape (n_samples, n_features)
+            From :meth:`validated`.
+        Y : dask array of shape (n_samples, n_targets)
+            From :meth:`validated`, 2-D.
+        sample_weight : _SampleWeights or dask array of shape (n_samples,)
+            From :meth:`validated`.
+        rows : ndarray of int or None, default=None
+            Sorted indices of the rows to take; None for all rows.
+        like : Moments or None, default=None
+            Moments whose origin and (at least) units to use.
+
+        Returns
+        -------
+        moments : Moments or None
+            None when there are no rows and no ``like``.
+        """
+        import dask
+
+        weights = _array(sample_weight)
+        if (len(X) if rows is None else len(rows)) == 0:
+            return None if like is None else like.empty()
+        if like is None:  # the first selected row is the origin, as in memory
+            first = 0 if rows is None else int(rows[0])
+            origin_x, origin_y = dask.compute(X[first], Y[first])
+            like = _origin(origin_x, origin_y)
+        return _reduced(
+            _block_moments, _merge, X, Y, weights, _selection(X, rows), like=like
+        )
+
+    @staticmethod
+    def residuals(
+        X: dask.array.Array,
+        Y: dask.array.Array,
+        sample_weight: _SampleWeights | dask.array.Array,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        center: np.ndarray | float,
+        rows: np.ndarray | None = None,
+    ) -> Residuals:
+        """The sums of the residuals of ``rows``, as :meth:`Residuals.of
+        <skneuron._moments.Residuals.of>`, from one pass on the cluster (block
+        by block, summed as a tree).
+
+        Parameters
+        ----------
+        X, Y, sample_weight, rows
+            As for :meth:`moments`.
+        coef : ndarray of shape (n_targets, n_features)
+            Trained coefficients.
+        intercept : ndarray of shape (n_targets,)
+            Trained intercepts.
+        center : ndarray of shape (n_features,) or float
+            What the gradient's X is centred on.
+
+        Returns
+        -------
+        residuals : Residuals
+        """
+        coef = np.asarray(coef, dtype=np.float64)
+        if (len(X) if rows is None else len(rows)) == 0:
+            t, p = coef.shape
+            return Residuals(np.zeros(t), np.zeros((t, p)), np.zeros(t))
+        return _reduced(
+            _block_residuals,
+            _merge,
+            X,
+            Y,
+            _array(sample_weight),
+            _selection(X, rows),
+            coef=coef,
+            intercept=np.asarray(intercept, dtype=np.float64),
+            center=center,
+        )
+
+    @staticmethod
+    def require_sums(estimator: NeuronRegressor, possible: bool) -> bool:
+        """Dask collections train on the sums of the rows only: True where the
+        settings allow it, else a ``ValueError`` that says what to do.
+
+        Parameters
+        ----------
+        estimator : NeuronRegressor
+            Its ``loss``, ``batch_size`` and ``precompute`` are checked.
+        possible : bool
+            Whether its settings train on the sums (the full-batch squared loss).
+
+        Returns
+        -------
+        True
+
+        Raises
+        ------
+        ValueError
+            For ``precompute=False``, a loss other than ``"squared_error"`` or
+            mini-batches: these pass over the rows every epoch, which this
+            estimator does not do on Dask collections (it never gathers them).
+        """
+        if estimator.precompute is False:
+            raise ValueError(
+                "precompute=False trains on the rows themselves, but "
+                "NeuronRegressor trains on Dask collections only from the sums of "
+                "their rows (one pass on the cluster): use precompute='auto' or "
+                f"True. {_INCREMENTAL}"
+            )
+        if not possible:
+            raise ValueError(
+                "NeuronRegressor trains on Dask collections only from the sums of "
+                "their rows (one pass on the cluster), which only the full-batch "
+                "squared loss allows; "
+                f"loss={estimator.loss!r} with batch_size={estimator.batch_size!r} "
+                "passes over the rows every epoch. Use loss='squared_error' and "
+                f"batch_size=None. {_INCREMENTAL} The arrays are never computed "
+                "into memory for you; if they fit, pass X.compute(), y.compute()."
+            )
+        return True
+
+
+SOURCE = _DaskSource()
+"""What :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads Dask
+collections through."""
+
+
+@dataclass(frozen=True)
+class _SampleWeights:
+    """Sample weights on the cluster, divided by their largest, with what
+    ``NeuronRegressor._split`` asks of them (their number; the largest weight of
+    some rows) answered without gathering them: the largest is 1 for all rows or
+    uniform weights, and one scalar computed on the cluster otherwise."""
+
+    array: Any  # dask.array.Array of shape (n_samples,)
+    uniform: bool
+    rows: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.array) if self.rows is None else len(self.rows)
+
+    def __getitem__(self, rows: Any) -> _SampleWeights:
+        if isinstance(rows, slice) and rows == slice(None):
+            return self
+        if self.rows is not None:
+            raise TypeError("Rows of rows of sample weights are not supported.")
+        return _SampleWeights(self.array, self.uniform, np.asarray(rows))
+
+    def max(self, initial: float = -np.inf) -> float:
+        """The largest weight of these rows (``initial`` if there are none)."""
+        if len(self) == 0:
+            return float(initial)
+        if self.uniform or self.rows is None:  # divided by the largest: 1
+            return max(1.0, float(initial))
+        selected = _selection(self.array, self.rows)
+        parts = _blocks(_select_max, [self.array], selected, dtype=np.float64)
+        return max(float(initial), float(parts.max().compute()))
+
+
+# -- predict and score ---------------------------------------------------------------
+def predict(estimator: NeuronRegressor, X: Any) -> dask.array.Array:
+    """Predictions ``X @ coef_.T + intercept_`` as a Dask array, block by block.
+
+    Nothing is computed: the number of features and the feature names are
+    checked as ``validate_data(reset=False)`` checks them, on X's metadata; NaN
+    or infinity in a block raise scikit-learn's error when that block is computed.
+
+    Parameters
+    ----------
+    estimator : NeuronRegressor
+        A fitted estimator.
+    X : dask array or dask DataFrame of shape (n_samples, n_features)
+        Samples.
+
+    Returns
+    -------
+    y_pred : dask array of shape (n_samples,) or (n_samples, n_targets)
+        float64, in the row chunks of X (unknown ones for a DataFrame).
+    """
+    check_is_fitted(estimator)
+    _check_feature_names(estimator, _described(X), reset=False)
+    if _is_frame(X):
+        X = X.to_dask_array()  # row chunks of unknown length: nothing computed
+    X = _features(estimator, X)
+    coef = np.asarray(estimator.coef_, dtype=np.float64)
+    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
+    given = dict(coef=coef, intercept=intercept, estimator_name=_name(estimator))
+    if coef.ndim == 1:
+        return X.map_blocks(_predicted, dtype=np.float64, drop_axis=1, **given)
+    chunks = (X.chunks[0], (len(coef),))
+    return X.map_blocks(_predicted, dtype=np.float64, chunks=chunks, **given)
+
+
+def score(
+    estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any = None
+) -> float:
+    """R² of the predictions, as :func:`sklearn.metrics.r2_score` on the computed
+    arrays, from one pass on the cluster that brings back a few scalars per
+    target.
+
+    Parameters
+    ----------
+    estimator : NeuronRegressor
+        A fitted estimator.
+    X : dask array or dask DataFrame of shape (n_samples, n_features)
+        Samples.
+    y : dask array, Series or DataFrame of shape (n_samples,) or \
+(n_samples, n_targets)
+        True values.
+    sample_weight : dask array or Series, array-like or None, default=None
+        Sample weights.
+
+    Returns
+    -------
+    score : float
+        R², averaged uniformly over targets (scikit-learn's default).
+    """
+    check_is_fitted(estimator)
+    _check_feature_names(estimator, _described(X), reset=False)
+    X, y, sample_weight = _with_lengths(X, y, sample_weight)
+    X = _features(estimator, _dask_like(X, y))
+    y = _dask_like(y, X)
+    check_consistent_length(X, y)
+    X, y = _aligned(X, y)
+    if y.ndim == 1:
+        y = y[:, None]
+    y = y.astype(np.float64)
+    n_outputs = 1 if np.ndim(estimator.coef_) == 1 else len(estimator.coef_)
+    if y.shape[1] != n_outputs:
+        raise ValueError(
+            "y_true and y_pred have different number of output "
+            f"({y.shape[1]}!={n_outputs})"
+        )
+    if len(y) < 2:
+        warnings.warn(
+            "R^2 score is not well-defined with less than two samples.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        return float("nan")
+    if sample_weight is None:
+        weights = _ones(X)
+    elif _is_dask(sample_weight):
+        weights = _rows_of(sample_weight.astype(np.float64), X)
+    else:
+        weights = _rows_of(_check_sample_weight(sample_weight, y, dtype=np.float64), X)
+    spread = _reduced(
+        _block_spread,
+        _merge,
+        X,
+        y,
+        weights,
+        None,
+        coef=np.atleast_2d(estimator.coef_).astype(np.float64),
+        intercept=np.atleast_1d(estimator.intercept_).astype(np.float64),
+        estimator_name=_name(estimator),
+    )
+    return spread.r2()
+
+
+@dataclass(frozen=True)
+class _Spread:
+    """Of some rows, per target: the total ``weight``, the weighted ``mean`` of y,
+    the weighted squared deviations from it ``m2`` and the weighted squared
+    residuals ``ssr``; merged with the pairwise update rule."""
+
+    weight: float
+    mean: np.ndarray
+    m2: np.ndarray
+    ssr: np.ndarray
+
+    def merge(self, other: _Spread) -> _Spread:
+        weight = self.weight + other.weight
+        if not weight > 0:
+            return _Spread(weight, self.mean, self.m2 + other.m2, self.ssr + other.ssr)
+        share = other.weight / weight
+        delta = other.mean - self.mean
+        return _Spread(
+            weight,
+            self.mean + delta * share,
+            self.m2 + other.m2 + self.weight * share * delta**2,
+            self.ssr + other.ssr,
+        )
+
+    def r2(self) -> float:
+        """R² per target as :func:`sklearn.metrics.r2_score` (``force_finite``:
+        a constant target scores 1 if predicted exactly, else 0), averaged."""
+        numerator, denominator = self.ssr, self.m2
+        scores = np.ones_like(numerator)
+        valid = (numerator != 0) & (denominator != 0)
+        scores[valid] = 1 - numerator[valid] / denominator[valid]
+        scores[(numerator != 0) & (denominator == 0)] = 0.0
+        return float(np.mean(scores))
+
+
+# -- the blocks' tasks (run on the workers: NumPy only) -------------------------------
+def _rows_in(selected: np.ndarray | None) -> np.ndarray | None:
+    """A block's selected rows as indices (None: all of them)."""
+    if selected is None or selected.all():
+        return None
+    return np.flatnonzero(selected)
+
+
+def _block_moments(X, Y, sample_weight, selected=None, *, like):
+    return _wrapped(Moments.of(X, Y, sample_weight, _rows_in(selected), like))
+
+
+def _block_residuals(X, Y, sample_weight, selected=None, *, coef, intercept, center):
+    rows = _rows_in(selected)
+    return _wrapped(Residuals.of(X, Y, sample_weight, coef, intercept, center, rows))
+
+
+def _block_spread(X, Y, sample_weight, *, coef, intercept, estimator_name):
+    _assert_all_finite(Y, input_name="y_true")
+    Y_pred = _predicted(
+        X, coef=coef, intercept=intercept, estimator_name=estimator_name
+    )
+    weight = float(sample_weight.sum())
+    mean = sample_weight @ Y / weight if weight > 0 else np.zeros(Y.shape[1])
+    return _wrapped(
+        _Spread(
+            weight,
+            mean,
+            sample_weight @ (Y - mean) ** 2,
+            sample_weight @ (Y - Y_pred) ** 2,
+        )
+    )
+
+
+def _predicted(X, *, coef, intercept, estimator_name):
+    _assert_all_finite(X, input_name="X", estimator_name=estimator_name)
+    return X @ coef.T + intercept
+
+
+def _finite(block, input_name, estimator_name):
+    """The block, unchanged, once checked for NaN and infinity."""
+    _assert_all_finite(block, input_name=input_name, estimator_name=estimator_name)
+    return block
+
+
+def _checked_max(sample_weight):
+    """A block of weights checked as ``_check_sample_weight`` checks them; its
+    largest weight."""
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
+    )
+    check_non_negative(sample_weight, "`sample_weight`")
+    return np.array([sample_weight.max(initial=0.0)])
+
+
+def _select_max(sample_weight, selected=None):
+    if selected is not None:
+        sample_weight = sample_weight[selected]
+    return np.array([sample_weight.max(initial=0.0)])
+
+
+def _wrapped(summary):
+    """A block's summary as the one element of an object array (its block)."""
+    out = np.empty(1, dtype=object)
+    out[0] = summary
+    return out
+
+
+def _merge(a, b):
+    """Two blocks' (or subtrees') summaries merged."""
+    return _unwrapped(a).merge(_unwrapped(b))
+
+
+def _unwrapped(summary):
+    return summary[0] if isinstance(summary, np.ndarray) else summary
+
+
+# -- how the passes are laid out on the cluster ----------------------------------------
+def _blocks(func, arrays, selected=None, dtype=object, **kwargs):
+    """One ``func`` task per row block of ``arrays`` (in the same row chunks, one
+    chunk of columns), each giving one element of the result (of ``dtype``);
+    ``selected`` is a boolean Dask array of the rows to take, or None."""
+    import dask.array as da
+
+    pairs = []
+    for k, array in enumerate(arrays):
+        pairs += [array, "i" if array.ndim == 1 else "ij" if k == 0 else "ik"]
+    if selected is not None:
+        pairs += [selected, "i"]
+    return da.blockwise(
+        func,
+        "i",
+        *pairs,
+        dtype=dtype,
+        meta=np.empty(0, dtype=dtype),
+        concatenate=True,
+        adjust_chunks={"i": 1},
+        **kwargs,
+    )
+
+
+def _reduced(func, merge, X, Y, weights, selected, **kwargs):
+    """One pass: ``func`` on each row block of (X, Y, weights), the results merged
+    pairwise as a tree on the cluster, the merged one brought back."""
+    import dask
+
+    parts = _blocks(func, [X, Y, weights], selected, **kwargs)
+    nodes = list(parts.to_delayed())
+    node = dask.delayed(_unwrapped)(nodes[0]) if len(nodes) == 1 else None
+    merge = dask.delayed(merge, pure=True)
+    while len(nodes) > 1:
+        merged = [merge(a, b) for a, b in zip(nodes[::2], nodes[1::2], strict=False)]
+        nodes = merged + nodes[2 * len(merged) :]
+        node = nodes[0]
+    (total,) = dask.compute(node)
+    return total
+
+
+def _selection(X, rows):
+    """The rows as a boolean Dask array in X's row chunks (None: all rows)."""
+    if rows is None:
+        return None
+    import dask.array as da
+
+    mask = np.zeros(len(X), dtype=bool)
+    mask[rows] = True
+    return da.from_array(mask, chunks=(X.chunks[0],))
+
+
+def _origin(origin_x, origin_y) -> Moments:
+    """No rows, on this origin, in units the blocks' data will set."""
+    origin_x = np.asarray(origin_x, dtype=np.float64)
+    origin_y = np.asarray(origin_y, dtype=np.float64)
+    p, t = len(origin_x), len(origin_y)
+    return Moments(
+        0, 0.0, origin_x, origin_y, np.full(p, _NO_UNIT), np.full(t, _NO_UNIT),
+        np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)), np.zeros(t),
+    )  # fmt: skip
+
+
+# -- validation, on metadata -----------------------------------------------------------
+def _is_dask(obj) -> bool:
+    return type(obj).__module__.split(".")[0] in ("dask", "dask_expr")
+
+
+def _is_frame(obj) -> bool:
+    return _is_dask(obj) and hasattr(obj, "map_partitions")
+
+
+def _described(X):
+    """What tells X's feature names without computing it: a dask DataFrame's
+    metadata (an empty pandas DataFrame), or X itself."""
+    return X._meta if _is_frame(X) else X
+
+
+def _array(weights):
+    return weights.array if isinstance(weights, _SampleWeights) else weights
+
+
+def _with_lengths(*collections):
+    """Dask DataFrames and Series as Dask arrays, and Dask arrays with known
+    chunk sizes. Where the lengths of the blocks are unknown, they are computed
+    (one integer per block comes back; the DataFrames' in one pass)."""
+    import dask
+
+    frames = [c for c in collections if _is_frame(c)]
+    lengths = dask.compute(
+        *[[dask.delayed(len)(part) for part in f.to_delayed()] for f in frames]
+    )
+    known = {id(f): n for f, n in zip(frames, lengths, strict=True)}
+    out = []
+    for c in collections:
+        if id(c) in known:
+            c = c.to_dask_array(lengths=tuple(int(n) for n in known[id(c)]))
+        elif _is_dask(c) and np.isnan(c.shape[0]):
+            c = c.copy()  # not the caller's array: this sets its chunk sizes
+            c.compute_chunk_sizes()
+        out.append(c)
+    return tuple(out)
+
+
+def _dask_like(obj, other):
+    """A Dask array of ``obj``: itself, or an in-memory array in ``other``'s
+    row chunks."""
+    import dask.array as da
+
+    if _is_dask(obj):
+        return obj
+    array = np.asarray(obj)
+    return da.from_array(array, chunks=(other.chunks[0], *array.shape[1:]))
+
+
+def _dask_X(X, y, name):
+    """X checked as ``check_array(X, dtype="numeric")`` checks it, on its
+    metadata; float32/float64, NaN and infinity checked lazily in each block."""
+    if not _is_dask(X):  # only y is Dask: validate X in memory
+        X = check_array(X, dtype="numeric", estimator=name, input_name="X")
+        return _dask_like(X, y)
+    check_array(
+        X._meta,
+        dtype="numeric",
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        estimator=name,
+        input_name="X",
+    )
+    if 0 in X.shape:  # empty: computing it costs nothing, and gives the error
+        check_array(X.compute(), estimator=name, input_name="X")
+    if X.dtype not in (np.float64, np.float32):
+        X = X.astype(np.float64)
+    X = X.rechunk({1: -1})
+    return X.map_blocks(_finite, "X", name, dtype=X.dtype)
+
+
+def _dask_y(y, X, name):
+    """y checked as ``_check_y(multi_output=True, y_numeric=True)`` checks it, on
+    its metadata; float64, NaN and infinity checked lazily in each block."""
+    if not _is_dask(y):
+        y = _check_y(y, multi_output=True, y_numeric=True, estimator=name)
+        y = _dask_like(np.asarray(y, dtype=np.float64), X)
+    check_array(
+        y._meta,
+        ensure_2d=False,
+        dtype=None,
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        input_name="y",
+        estimator=name,
+    )
+    if 0 in y.shape:  # empty: computing it costs nothing, and gives the error
+        _check_y(y.compute(), multi_output=True, y_numeric=True, estimator=name)
+    y = y.astype(np.float64)
+    return y.map_blocks(_finite, "y", name, dtype=y.dtype)
+
+
+def _aligned(X, y):
+    """X with one chunk of columns, y in X's row chunks."""
+    X = X.rechunk({1: -1})
+    return X, _rows_of(y, X)
+
+
+def _rows_of(array, X):
+    """``array`` (Dask or NumPy) in the row chunks of X, other axes whole."""
+    array = _dask_like(array, X)
+    chunks = {0: X.chunks[0]}
+    if array.ndim > 1:
+        chunks[1] = -1
+    return array.rechunk(chunks)
+
+
+def _ones(X):
+    import dask.array as da
+
+    return da.ones(len(X), chunks=(X.chunks[0],), dtype=np.float64)
+
+
+def _weights(sample_weight, X):
+    """The weights as ``_check_sample_weight(ensure_non_negative=True)`` checks
+    them, divided by their largest, which one pass over the weights only finds."""
+    if sample_weight is None:
+        return _SampleWeights(_ones(X), uniform=True), 1.0
+    if not _is_dask(sample_weight):
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        largest = sample_weight.max()
+        return _SampleWeights(_rows_of(sample_weight / largest, X), False), largest
+    n_samples = len(X)
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            "Sample weights must be 1D array or scalar, got "
+            f"{sample_weight.ndim}D array. Expected either a scalar value or a 1D "
+            f"array of length {n_samples}."
+        )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!"
+        )
+    sample_weight = _rows_of(sample_weight, X)
+    maxima = _blocks(_checked_max, [sample_weight], dtype=np.float64)
+    largest = float(maxima.max().compute())
+    if not largest > 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return _SampleWeights(sample_weight.astype(np.float64) / largest, False), largest
+
+
+def _features(estimator, X):
+    """X (a Dask array) with one chunk of columns, its dtype and number of
+    features checked as ``validate_data(reset=False)`` checks them, on its
+    metadata."""
+    check_array(
+        X._meta,
+        dtype="numeric",
+        ensure_all_finite=False,
+        ensure_min_samples=0,
+        ensure_min_features=0,
+        estimator=_name(estimator),
+        input_name="X",
+    )
+    _check_n_features(estimator, X, reset=False)
+    return X.rechunk({1: -1})
+
+
+def _name(estimator) -> str:
+    return type(estimator).__name__
