@@ -120,6 +120,7 @@ class _DaskSource:
         sample_weight: _SampleWeights | dask.array.Array,
         rows: np.ndarray | None = None,
         like: Moments | None = None,
+        cross: bool = True,
     ) -> Moments | None:
         """The moments of ``rows`` of (X, Y), as :meth:`Moments.of
         <skneuron._moments.Moments.of>`, from one pass on the cluster.
@@ -140,6 +141,8 @@ class _DaskSource:
             Sorted indices of the rows to take; None for all rows.
         like : Moments or None, default=None
             Moments whose origin and (at least) units to use.
+        cross : bool, default=True
+            Whether to form the whole ``cxx`` or only its diagonal.
 
         Returns
         -------
@@ -154,9 +157,16 @@ class _DaskSource:
         if like is None:  # the first selected row is the origin, as in memory
             first = 0 if rows is None else int(rows[0])
             origin_x, origin_y = dask.compute(X[first], Y[first])
-            like = _origin(origin_x, origin_y)
+            like = _origin(origin_x, origin_y, cross)
         return _reduced(
-            _block_moments, _merge, X, Y, weights, _selection(X, rows), like=like
+            _block_moments,
+            _merge,
+            X,
+            Y,
+            weights,
+            _selection(X, rows),
+            like=like,
+            cross=like.cross,
         )
 
     @staticmethod
@@ -428,8 +438,9 @@ def _rows_in(selected: np.ndarray | None) -> np.ndarray | None:
     return np.flatnonzero(selected)
 
 
-def _block_moments(X, Y, sample_weight, selected=None, *, like):
-    return _wrapped(Moments.of(X, Y, sample_weight, _rows_in(selected), like))
+def _block_moments(X, Y, sample_weight, selected=None, *, like, cross):
+    rows = _rows_in(selected)
+    return _wrapped(Moments.of(X, Y, sample_weight, rows, like, cross=cross))
 
 
 def _block_residuals(X, Y, sample_weight, selected=None, *, coef, intercept, center):
@@ -549,14 +560,15 @@ def _selection(X, rows):
     return da.from_array(mask, chunks=(X.chunks[0],))
 
 
-def _origin(origin_x, origin_y) -> Moments:
+def _origin(origin_x, origin_y, cross=True) -> Moments:
     """No rows, on this origin, in units the blocks' data will set."""
     origin_x = np.asarray(origin_x, dtype=np.float64)
     origin_y = np.asarray(origin_y, dtype=np.float64)
     p, t = len(origin_x), len(origin_y)
+    cxx = np.zeros((p, p) if cross else p)
     return Moments(
         0, 0.0, origin_x, origin_y, np.full(p, _NO_UNIT), np.full(t, _NO_UNIT),
-        np.zeros(p), np.zeros(t), np.zeros((p, p)), np.zeros((p, t)), np.zeros(t),
+        np.zeros(p), np.zeros(t), cxx, np.zeros((p, t)), np.zeros(t),
     )  # fmt: skip
 
 

@@ -594,40 +594,49 @@ class _Trainer:
     # -- stopping rules -------------------------------------------------------------
     def _subgradient(self, grads, a):
         """Per target, the size of the smallest subgradient of the objective (L1
-        penalty and sign constraint included)."""
+        penalty and sign constraint included); and per coefficient, whether it
+        is held at zero by them (at zero, with nothing to move it)."""
         g = grads[0]
+        held = tf.zeros_like(g, dtype=tf.bool)
         if self.setup.l1 or self.setup.positive:
             g = self._penalty(a).min_subgradient(g, self.variables[0], ops)
+            held = (self.variables[0] == 0) & (g == 0)
         squares = tf.reduce_sum(g**2, 0)
         if self.setup.fit_intercept:
             squares = squares + grads[1] ** 2
-        return tf.ensure_shape(tf.sqrt(squares), [self.setup.n_targets])
+        return tf.ensure_shape(tf.sqrt(squares), [self.setup.n_targets]), held
 
     def _penalty(self, a):
         return Penalty(a["l2"], a["l1"], self.setup.positive)
 
-    def _curved_enough(self, a, needed):
+    def _curved_enough(self, a, needed, held):
         """Per target, whether the objective's curvature at the current weights
-        is at least ``needed`` in every direction: the trained loss's curvature per
-        row (its inliers') over the data, with the bias direction and the L2
-        penalty, less ``needed``, is positive definite (its Cholesky factor is
-        finite). A test, not a spectrum: cheaper to compile and to run."""
+        is at least ``needed`` in every direction it can move in: the trained
+        loss's curvature per row (its inliers') over the data, with the bias
+        direction and the L2 penalty, less ``needed``, is positive definite (its
+        Cholesky factor is finite). Coefficients ``held`` at zero by the L1 penalty
+        or the sign constraint, padding and constant columns are left out. A test,
+        not a spectrum: cheaper to compile and to run."""
         trained, _ = self._losses(a)
         X, Y, sw = a["train"]["X"], a["train"]["Y"], a["train"]["sw"]
         weight = sw[:, None] * trained.curvature(Y - self.dense(X), ops)
         weight = tf.transpose(weight / tf.reduce_sum(sw))  # (targets, rows)
-        padded = (1.0 - a["mask"])[:, None] * (needed + 1.0)  # no padded direction
-        diagonal = a["l2"] + padded - needed  # (features, targets)
+        free = a["mask"][:, None] * (1.0 - tf.cast(held, F64))  # (features, targets)
+        diagonal = a["l2"] - needed
         if self.setup.fit_intercept:
             X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
             diagonal = tf.concat([diagonal, -needed[None]], 0)
+            free = tf.concat([free, tf.ones_like(free[:1])], 0)
         weighted = X[None] * weight[:, :, None]  # (targets, rows, features)
         curvature = tf.matmul(weighted, X[None], transpose_a=True)
         curvature = curvature + tf.linalg.diag(tf.transpose(diagonal))
+        free = tf.transpose(free)  # (targets, features)
+        curvature = curvature * free[:, :, None] * free[:, None, :]
+        curvature = curvature + tf.linalg.diag(1.0 - free)  # left out: curvature 1
         factor = tf.linalg.cholesky(curvature)
         return tf.reduce_all(tf.math.is_finite(factor), axis=[1, 2])
 
-    def _converged(self, gradient, a):
+    def _converged(self, gradient, held, a):
         """Each target's coefficients are within ``tol`` relative of their optimum,
         by the bound ‖∂‖ / λ on their distance to it (∂ the smallest subgradient, of
         size ``gradient``; λ the objective's smallest curvature). Relative to the
@@ -641,7 +650,11 @@ class _Trainer:
         size = tf.abs(self.variables[0])
         largest = tf.reduce_max(size, 0)
         counted = tf.where(size >= tol * largest, size, tf.cast(np.inf, F64))
-        limit = tol * tf.reduce_min(counted, 0)
+        # every coefficient zero (a penalty or a bound holds them there): relative
+        # to 1, the size of a coefficient of one standard deviation of y per one
+        # of x, as exact zeros cannot be relative to themselves
+        reference = tf.where(largest > 0, tf.reduce_min(counted, 0), 1.0)
+        limit = tol * reference
         trained, _ = self._losses(a)
         strong = a["strong"] * trained.lipschitz(ops)
         cheap = tf.reduce_all(gradient / strong <= limit)
@@ -649,7 +662,7 @@ class _Trainer:
             return cheap
         return tf.cond(
             cheap,
-            lambda: tf.reduce_all(self._curved_enough(a, gradient / limit)),
+            lambda: tf.reduce_all(self._curved_enough(a, gradient / limit, held)),
             lambda: tf.constant(False),
         )
 
@@ -666,8 +679,8 @@ class _Trainer:
     # -- epochs -----------------------------------------------------------------------
     def _full_epoch(self, a, epoch):
         loss, grads = self._loss_and_grads(a, a["train"])
-        gradient = self._subgradient(grads, a)
-        done = (a["tol"] >= 0) & self._converged(gradient, a)
+        gradient, held = self._subgradient(grads, a)
+        done = (a["tol"] >= 0) & self._converged(gradient, held, a)
         self._step(grads, a["l1"])
         return loss, done, gradient
 
@@ -703,8 +716,8 @@ class _Trainer:
 
         def test():  # the convergence test takes a full-batch gradient
             _, grads = self._loss_and_grads(a, train)
-            gradient = self._subgradient(grads, a)
-            return self._converged(gradient, a), gradient
+            gradient, held = self._subgradient(grads, a)
+            return self._converged(gradient, held, a), gradient
 
         def skip():
             nan = tf.constant(np.nan, F64)
@@ -887,6 +900,15 @@ def _shape(data):
     )
 
 
+def _varying(data):
+    """1 for the features that vary in ``data``, 0 for those that are zero on
+    every row (constant columns, standardized): directions without curvature,
+    and without gradient, that the curvature tests leave out as they do padding."""
+    if isinstance(data, Gram):
+        return (np.diag(data.xx) > 0).astype(float)
+    return np.any(data.X != 0, axis=0).astype(float)
+
+
 def _loss_inputs(loss, n_targets):
     return {
         name: tf.constant(np.broadcast_to(value, n_targets), F64)
@@ -905,7 +927,7 @@ def _inputs(data, validation, objective, schedule, stopping, layout):
         "val": _part(validation, layout.val_rows, P),
         "l2": _constant(penalty.l2, P),
         "l1": _constant(penalty.l1, P),
-        "mask": _constant(np.ones(p), P),
+        "mask": _constant(_varying(data), P),
         "reported": _loss_inputs(objective.loss, n_targets),
         "strong": tf.constant(stopping.strong, F64),
         "lipschitz": tf.constant(stopping.lipschitz, F64),
