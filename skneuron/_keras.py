@@ -657,6 +657,11 @@ class _Trainer:
         limit = tol * reference
         trained, _ = self._losses(a)
         strong = a["strong"] * trained.lipschitz(ops)
+        # a gradient at the level of its own rounding cannot shrink any more: on
+        # badly conditioned problems that is as close as float64 gets
+        rounding = 16 * np.finfo(np.float64).eps * np.sqrt(self.setup.n_features)
+        floor = rounding * (a["lipschitz"] * tf.norm(self.variables[0], axis=0) + 1.0)
+        limit = tf.maximum(limit, floor / strong)
         cheap = tf.reduce_all(gradient / strong <= limit)
         if self.setup.loss.constant_curvature:
             return cheap

@@ -38,6 +38,7 @@ from skneuron._schedule import (
     Stopping,
     TrainState,
     curvature,
+    epoch_budget,
     stages,
     step_rule,
 )
@@ -120,8 +121,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         bound ``‖gradient‖ / λ_min`` on the standardized problem, within ``tol``
         relative of the optimum (coefficients smaller than ``tol`` times the largest
         are held to ``tol`` times that one instead), for ``n_iter_no_change``
-        consecutive epochs. ``None`` turns convergence stopping off: exactly
-        ``epochs`` epochs are run.
+        consecutive epochs, or once the gradient is as small as float64 rounding
+        lets it be (on badly conditioned problems that comes first). ``None``
+        turns convergence stopping off: exactly ``epochs`` epochs are run. Unlike
+        ``LinearRegression``'s ``tol`` (a solver setting for sparse input, and the
+        cut-off for small singular values), it is a precision of ``coef_``.
 
     optimizer : str, keras.optimizers.Optimizer instance or class, default="sgd"
         The Keras optimizer, by name (``"sgd"``, ``"adam"``, ``"rmsprop"``, ...), as a
@@ -134,9 +138,13 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         (Polyak's heavy ball); any other optimizer keeps its Keras default (or an
         instance's own rate). A float overrides the rate of any optimizer.
 
-    epochs : int, default=10_000
+    epochs : int or "auto", default="auto"
         Upper bound on the number of passes over the training data. Reaching it
         before convergence emits a :class:`~sklearn.exceptions.ConvergenceWarning`.
+        ``"auto"`` allows 10 000, or more where the conditioning of the problem
+        calls for it: four times the epochs the automatic step is expected to
+        need to reach ``tol`` (with another optimizer or ``tol=None``: 10 000);
+        with the absolute error, as much for each smoothing stage, up to five.
 
     batch_size : int or None, default=None
         Samples per gradient step. ``None`` uses all samples in every step
@@ -278,7 +286,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
             StrOptions({"auto"}),
         ],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "shuffle": ["boolean"],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
@@ -304,7 +312,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         tol=1e-6,
         optimizer="sgd",
         learning_rate="auto",
-        epochs=10_000,
+        epochs="auto",
         batch_size=None,
         shuffle=True,
         validation_split=0.0,
@@ -731,6 +739,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             self.optimizer, self.learning_rate, bounds, batched=batched, settled=settled
         )
         smooth = automatic and not objective.loss.differentiable
+        if epochs == "auto":
+            n_stages = len(stages(objective.loss, tol, 1, smooth=smooth))
+            epochs = epoch_budget(optimizer, bounds, tol, n_stages)
         schedule = Schedule(
             optimizer=optimizer,
             stages=stages(
@@ -813,7 +824,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         tested = any(stage.tol is not None for stage in schedule.stages)
         if tested and result.stop is Stop.MAX_EPOCHS:
             warnings.warn(
-                f"NeuronRegressor did not converge in {self.epochs} epochs "
+                f"NeuronRegressor did not converge in {stopping.max_epochs} epochs "
                 f"(tol={self.tol}); increase epochs or change learning_rate.",
                 ConvergenceWarning,
                 stacklevel=5,  # _train, fit, all-or-nothing, _fit_context: caller

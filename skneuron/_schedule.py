@@ -142,6 +142,23 @@ def step_rule(
     return OptimizerSpec(optimizer, config), True
 
 
+def epoch_budget(
+    optimizer: OptimizerSpec, bounds: Curvature, tol: float | None, n_stages: int = 1
+) -> int:
+    """The default bound on a fit's epochs: 10 000 a stage (5 stages at most), or
+    for the heavy ball on a badly conditioned problem four times the epochs it
+    should need to pass the convergence test: to shrink the error by ``tol / 100`` and by the
+    condition number more (the test bounds the error by the gradient over the
+    smallest curvature), at ``sqrt(momentum)`` per epoch."""
+    stages = min(n_stages, 5)  # the absolute error's stages: at most 50 000
+    momentum = optimizer.config.get("momentum", 0.0)
+    if tol is None or not 0 < momentum < 1:
+        return 10_000 * stages
+    kappa = bounds.lipschitz / bounds.strong
+    needed = np.log(tol / (100 * kappa)) / np.log(np.sqrt(momentum))
+    return int(max(10_000, np.ceil(4 * needed)) * stages)
+
+
 # -- stages: the losses trained one after another ------------------------------------
 @dataclass(frozen=True)
 class Stage:
