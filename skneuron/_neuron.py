@@ -1125,7 +1125,16 @@ def _source(X, y):
         from skneuron import _dask
 
         return _dask.SOURCE
+    if _is_sparse(X):
+        from skneuron import _sparse
+
+        return _sparse.SOURCE
     return _IN_MEMORY
+
+
+def _is_sparse(obj):
+    """Whether ``obj`` is a SciPy sparse matrix or array (told without SciPy)."""
+    return type(obj).__module__.startswith("scipy.sparse")
 
 
 _RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
