@@ -147,9 +147,9 @@ def epoch_budget(
 ) -> int:
     """The default bound on a fit's epochs: 10 000 a stage (5 stages at most), or
     for the heavy ball on a badly conditioned problem four times the epochs it
-    should need to pass the convergence test: to shrink the error by ``tol / 100`` and by the
-    condition number more (the test bounds the error by the gradient over the
-    smallest curvature), at ``sqrt(momentum)`` per epoch."""
+    should need to pass the convergence test: to shrink the error by ``tol /
+    100`` and by the condition number more (the test bounds the error by the
+    gradient over the smallest curvature), at ``sqrt(momentum)`` per epoch."""
     stages = min(n_stages, 5)  # the absolute error's stages: at most 50 000
     momentum = optimizer.config.get("momentum", 0.0)
     if tol is None or not 0 < momentum < 1:
