@@ -735,7 +735,8 @@ class _Trainer:
         """Run up to ``max_epochs`` epochs, or until a stopping rule holds: the
         convergence test (when ``tol >= 0``) held ``patience`` epochs in a row
         (``streak`` counts on from a previous call); with early stopping, the
-        validation loss not improved for ``patience`` epochs; a loss not finite.
+        validation loss not improved for ``patience`` epochs; a loss not finite or
+        above ``ceiling`` (divergence).
 
         The losses are recorded in arrays of ``max_epochs`` elements, or under XLA,
         which needs sizes known when it compiles, of ``_CAPACITY``."""
@@ -745,7 +746,7 @@ class _Trainer:
         tol = tf.maximum(a["tol"], 0.0)
         _, reported = self._losses(a)
 
-        def body(epoch, streak, losses, val_losses, gradient, finite):
+        def body(epoch, streak, losses, val_losses, gradient, sane):
             loss, done, gradient = run_epoch(a, a["first"] + epoch)
             if self.setup.validate:
                 val = self._mean_loss(reported, a["val"])
@@ -754,13 +755,13 @@ class _Trainer:
                 val_losses = val_losses.write(epoch, val)
                 if self.setup.early_stopping:
                     self._record(tf.reduce_sum(val), tol)
-            finite = tf.reduce_all(tf.math.is_finite(loss))
+            sane = tf.reduce_all(tf.math.is_finite(loss) & (loss <= a["ceiling"]))
             streak = tf.where(done, streak + 1, 0)
             losses = losses.write(epoch, loss)
-            return epoch + 1, streak, losses, val_losses, gradient, finite
+            return epoch + 1, streak, losses, val_losses, gradient, sane
 
-        def going(epoch, streak, losses, val_losses, gradient, finite):
-            going = (epoch < a["max_epochs"]) & (streak < a["patience"]) & finite
+        def going(epoch, streak, losses, val_losses, gradient, sane):
+            going = (epoch < a["max_epochs"]) & (streak < a["patience"]) & sane
             if self.setup.early_stopping:
                 going = going & (self.since_best < a["patience"])
             return going
@@ -770,10 +771,10 @@ class _Trainer:
             return tf.TensorArray(F64, size=size, element_shape=[n_targets])
 
         start = [0, a["streak"], record(), record(), tf.zeros([n_targets], F64), True]
-        epoch, streak, losses, val_losses, gradient, finite = tf.while_loop(
+        epoch, streak, losses, val_losses, gradient, sane = tf.while_loop(
             going, body, start
         )
-        return epoch, streak, losses.stack(), val_losses.stack(), gradient, finite
+        return epoch, streak, losses.stack(), val_losses.stack(), gradient, sane
 
 
 def _signature(setup: _Setup):
@@ -803,6 +804,7 @@ def _signature(setup: _Setup):
         "mask": spec(P),
         **losses,
         "strong": scalar,
+        "ceiling": scalar,
         "lipschitz": scalar,
         "tol": scalar,
         "max_epochs": count,
@@ -935,6 +937,7 @@ def _inputs(data, validation, objective, schedule, stopping, layout):
         "mask": _constant(_varying(data), P),
         "reported": _loss_inputs(objective.loss, n_targets),
         "strong": tf.constant(stopping.strong, F64),
+        "ceiling": tf.constant(stopping.ceiling, F64),
         "lipschitz": tf.constant(stopping.lipschitz, F64),
         "seed": tf.constant([schedule.seed, 0]),
         "shuffle": tf.constant(bool(schedule.shuffle)),
@@ -972,14 +975,18 @@ def train(
                 rate = config["learning_rate"] * stage.step_scale
                 trainer.optimizer.learning_rate = rate
             run.stage(stage, stopping)
-            if run.stop in (Stop.EARLY_STOPPED, Stop.NOT_FINITE):
+            if run.stop in (Stop.EARLY_STOPPED, Stop.DIVERGED):
                 break
-        best = stopping.early_stopping and run.stop is not Stop.NOT_FINITE
+        losses = np.concatenate(run.losses)
+        growth = stopping.growth
+        if growth and len(losses) > 1 and np.any(losses[-1] > growth * losses[0]):
+            run.stop = Stop.DIVERGED  # it ends far above where it started
+        best = stopping.early_stopping and run.stop is not Stop.DIVERGED
         p = _shape(data)[0]
         return TrainResult(
             state=trainer.state(p, state.epoch + run.epoch, best=best),
             optimizer=OptimizerSpec(_path_of(cls), config),
-            losses=np.concatenate(run.losses),
+            losses=losses,
             val_losses=None if validation is None else np.concatenate(run.val_losses),
             stop=run.stop,
             gradient=run.gradient,
@@ -1070,9 +1077,9 @@ class _Run:
         end = min(self.epoch + stage.epochs, stopping.max_epochs)
         self.stop = Stop.MAX_EPOCHS
         while self.epoch < end and self.stop is Stop.MAX_EPOCHS:
-            streak, finite = self._call(inputs, streak, end)
-            if not finite:
-                self.stop = Stop.NOT_FINITE
+            streak, sane = self._call(inputs, streak, end)
+            if not sane:
+                self.stop = Stop.DIVERGED
             elif int(streak) >= stopping.patience:
                 self.stop = Stop.CONVERGED
             elif stopping.early_stopping and (
@@ -1098,7 +1105,7 @@ class _Run:
         started = time.perf_counter()
         one_thread = contextlib.nullcontext() if ready else _one_thread()
         with _hidden_logs() if fresh else contextlib.nullcontext(), one_thread:
-            ran, streak, losses, val_losses, gradient, finite = self.trainer.program(
+            ran, streak, losses, val_losses, gradient, sane = self.trainer.program(
                 ready
             )({**inputs, "max_epochs": tf.constant(count)})
         ran = int(ran)
@@ -1114,4 +1121,4 @@ class _Run:
         self.epoch += ran
         if self.layout.xla and not xla and 2 * self.epoch >= self.graph_epochs:
             self.trainer.compile_soon(inputs, self.layout)  # half way there
-        return streak, bool(finite)
+        return streak, bool(sane)

@@ -25,6 +25,19 @@ from skneuron._objective import Gram, _Standardized
 _BLOCK_VALUES = 2**20  # values (rows x columns) per block: 8 MB of float64
 
 
+def _check_spans(deviations: np.ndarray, name: str) -> None:
+    """A clear error where a column's values are further apart than float64 can
+    hold (their difference overflows; NaN and inf were refused before)."""
+    bad = ~np.isfinite(deviations).all(axis=0)
+    if bad.any():
+        column = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"Column {column} of {name} spans more than float64 can represent: the "
+            "difference of two of its values overflows (values of opposite signs "
+            "near 1e308). Rescale it, e.g. divide it by 1e10."
+        )
+
+
 def _units(deviations: np.ndarray) -> np.ndarray:
     """Per column, the power of two at or above the largest absolute value."""
     largest = np.abs(deviations).max(axis=0, initial=0.0)
@@ -86,8 +99,11 @@ class Moments:
         """The moments of one block, on ``like``'s origin (or its first row)."""
         origin_x = X[0].astype(float) if like is None else like.origin_x
         origin_y = Y[0].astype(float) if like is None else like.origin_y
-        Dx = X - origin_x
-        Dy = Y - origin_y
+        with np.errstate(over="ignore", invalid="ignore"):
+            Dx = X - origin_x
+            Dy = Y - origin_y
+        _check_spans(Dx, "X")
+        _check_spans(Dy, "y")
         unit_x, unit_y = _units(Dx), _units(Dy)
         if like is not None:
             unit_x, unit_y = (

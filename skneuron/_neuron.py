@@ -39,6 +39,7 @@ from skneuron._schedule import (
     TrainState,
     curvature,
     epoch_budget,
+    is_keras_sgd,
     stages,
     step_rule,
 )
@@ -226,7 +227,20 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
     model_ : keras.Model
         The trained neuron in the original units: its ``Dense`` kernel is
-        ``coef_.T`` and its bias ``intercept_``. Built from those on first access.
+        ``coef_.T`` and its bias ``intercept_``, in float64, so that calling it,
+        ``model_(X)``, predicts as :meth:`predict` does (and coefficients beyond
+        float32's range stay finite). Keras' own ``model_.predict`` hands NumPy
+        input to the model in ``keras.config.floatx()`` (float32 by default), so
+        its predictions carry float32 rounding of X. Built on first access.
+
+    rank_ : int
+        Rank of the centred (and weighted) X: its singular values above 1e-6
+        times the largest, as ``LinearRegression`` counts them with its default
+        ``tol``.
+
+    singular_ : ndarray of shape (min(n_samples, n_features),)
+        Singular values of the centred X, each row weighted by the square root of
+        its sample weight (``LinearRegression``'s ``singular_``).
 
     See Also
     --------
@@ -556,18 +570,22 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def model_(self):
-        """The trained neuron as a standalone Keras model in the original units."""
+        """The trained neuron as a standalone Keras model in the original units, in
+        float64 (its input and weights), so that it predicts as :meth:`predict`."""
         check_is_fitted(self)
         if getattr(self, "_keras_model", None) is None:
             from skneuron import _keras
 
             coef = np.atleast_2d(self.coef_)
-            model = _keras.build_neuron(
-                coef.shape[1], coef.shape[0], fit_intercept=True, positive=False
+            model = _keras.build_neuron(  # float64: the weights training produced
+                coef.shape[1],
+                coef.shape[0],
+                fit_intercept=True,
+                positive=False,
+                dtype="float64",
             )
-            model.get_layer("neuron").set_weights(
-                [coef.T, np.atleast_1d(self.intercept_).astype(float)]
-            )
+            intercept = np.broadcast_to(self.intercept_, coef.shape[:1])
+            model.get_layer("neuron").set_weights([coef.T, intercept.astype(float)])
             self._keras_model = model
         return self._keras_model
 
@@ -757,6 +775,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             early_stopping=self.early_stopping and tol is not None,
             strong=bounds.strong,
             lipschitz=bounds.lipschitz,
+            # the heavy ball is stable by construction, yet its loss may rise by
+            # up to the condition number before it falls: a wider ceiling, and no
+            # limit on where it ends; other steps diverge if they end 10x up
+            ceiling=1e4 * (bounds.lipschitz / bounds.strong if automatic else 1.0),
+            growth=None if automatic else 10.0,
         )
         return schedule, stopping
 
@@ -814,9 +837,17 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             on_epochs=progress.update if self.verbose else None,
         )
         progress.close(result.n_epochs)
-        if result.stop is Stop.NOT_FINITE:
+        if result.stop is Stop.DIVERGED:
+            losses = _per_epoch(
+                objective.loss.to_y_units, result.losses, scaling.Y_scale
+            )
+            went = (
+                f"went from {losses[0]:.3g} to {losses[-1]:.3g}"
+                if len(losses) > 1
+                else f"reached {losses[-1]:.3g}"
+            )
             raise ValueError(
-                "Training diverged: the loss became non-finite with "
+                f"Training diverged: the loss {went} with "
                 f"optimizer={self.optimizer!r} and "
                 f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
                 "(or the default 'auto')."
@@ -825,11 +856,23 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         if tested and result.stop is Stop.MAX_EPOCHS:
             warnings.warn(
                 f"NeuronRegressor did not converge in {stopping.max_epochs} epochs "
-                f"(tol={self.tol}); increase epochs or change learning_rate.",
+                f"(tol={self.tol}); {self._advice()}",
                 ConvergenceWarning,
                 stacklevel=5,  # _train, fit, all-or-nothing, _fit_context: caller
             )
         return result
+
+    def _advice(self):
+        """What to change when training runs out of epochs."""
+        if self.learning_rate == "auto" and is_keras_sgd(self.optimizer):
+            return "increase epochs (the problem is badly conditioned or not smooth)."
+        return (
+            f"with optimizer={self.optimizer!r} and learning_rate="
+            f"{self.learning_rate!r} the steps may be too large to settle or too "
+            "small to arrive: lower or raise learning_rate, increase epochs, or use "
+            "the default optimizer='sgd' with learning_rate='auto' (its step is "
+            "chosen for the problem's curvature)."
+        )
 
     def _set_fitted(self, result, scaling, objective, schedule, one_target, moments):
         """Every fitted attribute, from the engine's result."""

@@ -226,13 +226,19 @@ class Stopping:
     all; once the convergence test held ``patience`` epochs in a row; with
     ``early_stopping``, once the validation loss has not improved for ``patience``
     epochs. ``strong`` is the smallest curvature of the objective, which turns a
-    gradient into a bound on the distance to the optimum."""
+    gradient into a bound on the distance to the optimum. Training diverged when
+    a loss is not finite or above ``ceiling`` (standardized units: the zero model's
+    loss is about 1), or, with a ``growth`` factor, when the last epoch's loss ends
+    that many times above the first's (not for the heavy ball, whose loss may rise
+    for a while before it falls)."""
 
     max_epochs: int
     patience: int = 5
     early_stopping: bool = False
     strong: float = 1.0
     lipschitz: float = 1.0
+    ceiling: float = 1e4
+    growth: float | None = 10.0
 
 
 def expected_epochs(schedule: Schedule, stopping: Stopping) -> int:
@@ -278,7 +284,7 @@ class Stop(enum.Enum):
     CONVERGED = "converged"
     EARLY_STOPPED = "early_stopped"
     MAX_EPOCHS = "max_epochs"
-    NOT_FINITE = "not_finite"
+    DIVERGED = "diverged"
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,8 @@ def test_warnings_are_one_line_each(tmp_path, capsys, tutorials):
     assert status == 0
     assert err.splitlines() == [
         "skneuron: warning: NeuronRegressor did not converge in 3 epochs "
-        "(tol=1e-06); increase epochs or change learning_rate."
+        "(tol=1e-06); increase epochs (the problem is badly conditioned or not "
+        "smooth)."
     ]
     assert "note: No standard errors for loss='huber'" in out
 
