@@ -353,10 +353,8 @@ def _print_summary(reg, features, target):
     """Print the summary table with the columns' names; where the fit has none
     (penalty, robust loss, ...), return the reason instead, else None."""
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _warnings_reported():
             results = reg.summary()
-        _report_warnings(caught)
         names = ("const", *features)
         results = dataclasses.replace(results, names=names, target_name=target)
         print(results)
@@ -384,18 +382,21 @@ def _save_outputs(args, reg, features):
 
 def _call(function, what):
     """Run the estimator; its ValueErrors are bad input, its warnings one line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _warnings_reported():
         try:
             result = function()
         except (ValueError, TypeError) as exc:
             raise CommandError(f"{what} failed: {_first_line(exc)}") from None
-    _report_warnings(caught)
     return result
 
 
-def _report_warnings(caught):
-    """Print each distinct caught warning as one line on stderr."""
+@contextlib.contextmanager
+def _warnings_reported():
+    """Catch the warnings of the block; when it succeeds, print each distinct one
+    as one line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
     seen = set()
     for warning in caught:
         line = f"skneuron: warning: {_first_line(warning.message)}"
