@@ -781,9 +781,9 @@ def _residual_df(stats):
     k = p + int(stats.fit_intercept)
     if stats.rank < 0:
         raise ValueError(
-            f"summary() needs X'WX, which fit did not form for {p} features "
-            "trained on the rows (precompute=False, a robust loss or mini-batches "
-            "with more than 256 features): fit with precompute=True for inference."
+            f"summary() needs X'WX, which fit did not form for these {p} features "
+            "(it trained on the rows without it): fit with precompute=True for "
+            "inference."
         )
     if stats.rank < k:
         what = f"{p} features" + (" and the intercept" if stats.fit_intercept else "")
