@@ -39,8 +39,8 @@ exact_mse = np.mean((design @ exact - y) ** 2)
 # %%
 # NeuronRegressor
 # ---------------
-# The default estimator, fitted twice: the first fit in a process traces the
-# training graph for this shape of data, and later fits reuse it.
+# The default estimator, fitted twice: the first fit of its kind in a process
+# builds the compiled training program, and later fits reuse it.
 start = time.perf_counter()
 neuron = NeuronRegressor().fit(X, y)
 neuron_first = time.perf_counter() - start
@@ -99,9 +99,9 @@ print(
 # %%
 # NeuronRegressor stops by itself once its coefficients are within ``tol`` of the
 # optimum; it trains on standardized data in float64 and runs all its epochs in
-# one TensorFlow graph. KerasRegressor trains on the data as given, in float32,
-# for exactly ``epochs`` epochs, and Keras returns to Python after every epoch
-# (scikeras adds a little on top), which is most of its fit time here. After 60
+# one compiled TensorFlow program. KerasRegressor trains on the data as given, in
+# float32, for exactly ``epochs`` epochs, and Keras returns to Python after every
+# epoch (scikeras adds a little on top), which is most of its fit time here. After 60
 # full-batch Adam steps its loss is still swinging around the minimum, and the
 # coefficients are off by up to about 25 % (the intercept, which is tied to the
 # large-valued ``x1``, most). More epochs get closer; the :doc:`/scikeras` page

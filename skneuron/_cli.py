@@ -82,6 +82,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with usage errors as one line instead of usage and exit."""
 
     def error(self, message):
+        """Raise the usage error as bad input."""
         raise CommandError(f"{message} (see: {self.prog} --help)")
 
 
@@ -119,26 +120,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser():
-    formatter = argparse.RawDescriptionHelpFormatter
+    """The ``skneuron`` parser: the demo's option, then the two commands."""
     parser = _Parser(
         prog="skneuron",
         usage="%(prog)s [-h] [--seed SEED] [COMMAND ...]",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the demo's noisy line (0)"
     )
     parser.set_defaults(run=_demo)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_fit(commands)
+    _add_predict(commands)
+    return parser
 
+
+def _add_fit(commands):
+    """The ``fit`` command and its options."""
     fit = commands.add_parser(
         "fit",
         prog="skneuron fit",
         help="fit the neuron on a CSV file; print its summary table",
         description=FIT_DESCRIPTION,
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument("data", metavar="DATA.csv", help="training data")
     fit.add_argument("--target", metavar="NAME", help="column to predict (required)")
@@ -148,6 +155,23 @@ def _parser():
         action="append",
         help="feature columns, comma-separated (default: every other column)",
     )
+    _add_training_options(fit)
+    fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
+    fit.add_argument("--save", metavar="MODEL.joblib", help="save the fitted model")
+    fit.add_argument(
+        "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
+    )
+    fit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar while training (default: when stdout is a terminal)",
+    )
+    fit.set_defaults(run=_fit)
+
+
+def _add_training_options(fit):
+    """The ``fit`` options that choose the estimator's parameters."""
     fit.add_argument(
         "--loss",
         choices=["squared_error", "absolute_error", "huber"],
@@ -166,32 +190,22 @@ def _parser():
     fit.add_argument(
         "--epochs", type=int, default=10_000, help="most epochs to train (10000)"
     )
-    fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
-    fit.add_argument("--save", metavar="MODEL.joblib", help="save the fitted model")
-    fit.add_argument(
-        "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
-    )
-    fit.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar while training (default: when stdout is a terminal)",
-    )
-    fit.set_defaults(run=_fit)
 
+
+def _add_predict(commands):
+    """The ``predict`` command and its options."""
     predict = commands.add_parser(
         "predict",
         prog="skneuron predict",
         help="predict with a saved model, as CSV",
         description=PREDICT_DESCRIPTION,
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     predict.add_argument("model", metavar="MODEL.joblib", help="from fit --save")
     predict.add_argument("data", metavar="DATA.csv", help="samples to predict")
     predict.add_argument("--out", metavar="FILE.csv", help="write here, not stdout")
     predict.add_argument("--sep", default=",", help="field separator (,)")
     predict.set_defaults(run=_predict)
-    return parser
 
 
 # -- the demo (no command) --------------------------------------------------------
@@ -231,6 +245,7 @@ def _demo(args) -> int:
 
 
 def _timed_fit(estimator, X, y):
+    """Fit the estimator; return the seconds it took."""
     start = time.perf_counter()
     estimator.fit(X, y)
     return time.perf_counter() - start
@@ -238,10 +253,42 @@ def _timed_fit(estimator, X, y):
 
 # -- fit -------------------------------------------------------------------------
 def _fit(args) -> int:
+    """``skneuron fit``: train, print the summary and the comparison, save."""
     from sklearn.linear_model import LinearRegression
 
-    from skneuron import NeuronRegressor
+    _check_outputs(args)
+    table = _read_csv(args.data, _separator(args.sep))
+    features = _fit_columns(args, table)
+    X = table.numeric(features)
+    y = table.numeric([args.target])[:, 0]
+    starts_tensorflow = "tensorflow" not in sys.modules
+    reg = _estimator(args, starts_tensorflow)
+    elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
+    reference = LinearRegression()
+    ref_elapsed = _timed_fit(reference, X, y)
 
+    print(
+        f"{args.data}: {len(y)} rows; target column {args.target!r}; "
+        f"{len(features)} feature{'s' * (len(features) > 1)}"
+    )
+    print()
+    note = _print_summary(reg, features, args.target)
+    print()
+    _print_coefficients(reg, reference, features)
+    if note is not None:
+        print(f"note: {note}")
+    started = ", starting TensorFlow included" if starts_tensorflow else ""
+    print(
+        f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
+        f"LinearRegression {ref_elapsed:.4f} s"
+    )
+    _save_outputs(args, reg, features)
+    return 0
+
+
+def _check_outputs(args):
+    """Refuse --plot without matplotlib and output files in missing folders, before
+    any training."""
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise CommandError(
             '--plot needs matplotlib: pip install "skneuron[plot]" (or leave out '
@@ -252,7 +299,10 @@ def _fit(args) -> int:
             raise CommandError(
                 f"cannot write {path} ({option}): no directory {Path(path).parent}"
             )
-    table = _read_csv(args.data, _separator(args.sep))
+
+
+def _fit_columns(args, table):
+    """The feature columns: those --features names, else all but the target."""
     if args.target is None:
         raise CommandError(
             f"--target is required: the column to predict; the columns of "
@@ -276,52 +326,45 @@ def _fit(args) -> int:
             f"{args.data} has no column besides the target {args.target!r} to use "
             "as a feature"
         )
-    X = table.numeric(features)
-    y = table.numeric([args.target])[:, 0]
+    return features
+
+
+def _estimator(args, starts_tensorflow):
+    """The estimator the options describe, with a progress bar if asked for (by
+    default when standard output is a terminal)."""
+    from skneuron import NeuronRegressor
 
     progress = sys.stdout.isatty() if args.progress is None else args.progress
-    starts_tensorflow = "tensorflow" not in sys.modules
     if progress and starts_tensorflow:
         # verbose=1 imports Keras' Progbar before the engine, whose import hides
         # TensorFlow's start-up log lines: start the engine first
         with contextlib.suppress(ImportError):
             importlib.import_module("skneuron._keras")
-    reg = NeuronRegressor(
+    return NeuronRegressor(
         loss=args.loss,
         alpha=args.alpha,
         l1_ratio=args.l1_ratio,
         epochs=args.epochs,
         verbose=int(progress),
     )
-    elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
-    reference = LinearRegression()
-    ref_elapsed = _timed_fit(reference, X, y)
 
-    print(
-        f"{args.data}: {len(y)} rows; target column {args.target!r}; "
-        f"{len(features)} feature{'s' * (len(features) > 1)}"
-    )
-    print()
-    note = None
+
+def _print_summary(reg, features, target):
+    """Print the summary table with the columns' names; where the fit has none
+    (penalty, robust loss, ...), return the reason instead, else None."""
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with _warnings_reported():
             results = reg.summary()
-        _report_warnings(caught)
         names = ("const", *features)
-        results = dataclasses.replace(results, names=names, target_name=args.target)
+        results = dataclasses.replace(results, names=names, target_name=target)
         print(results)
     except ValueError as exc:
-        note = str(exc)
-    print()
-    _print_coefficients(reg, reference, features)
-    if note is not None:
-        print(f"note: {note}")
-    started = ", starting TensorFlow included" if starts_tensorflow else ""
-    print(
-        f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
-        f"LinearRegression {ref_elapsed:.4f} s"
-    )
+        return str(exc)
+    return None
+
+
+def _save_outputs(args, reg, features):
+    """Write the model (--save) and the loss curve (--plot) where asked."""
     if args.save:
         payload = {
             "format": SAVED_FORMAT,
@@ -335,22 +378,25 @@ def _fit(args) -> int:
     if args.plot:
         _write(args.plot, lambda path: _plot(reg, path))
         print(f"saved the loss curve to {args.plot}")
-    return 0
 
 
 def _call(function, what):
     """Run the estimator; its ValueErrors are bad input, its warnings one line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _warnings_reported():
         try:
             result = function()
         except (ValueError, TypeError) as exc:
             raise CommandError(f"{what} failed: {_first_line(exc)}") from None
-    _report_warnings(caught)
     return result
 
 
-def _report_warnings(caught):
+@contextlib.contextmanager
+def _warnings_reported():
+    """Catch the warnings of the block; when it succeeds, print each distinct one
+    as one line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
     seen = set()
     for warning in caught:
         line = f"skneuron: warning: {_first_line(warning.message)}"
@@ -360,11 +406,14 @@ def _report_warnings(caught):
 
 
 def _first_line(message):
+    """The first line of an exception or warning message (else its type's name)."""
     text = str(message).strip()
     return text.splitlines()[0] if text else type(message).__name__
 
 
 def _print_coefficients(reg, reference, features):
+    """Print the neuron's coefficients beside LinearRegression's, and their
+    largest relative difference."""
     rows = [("const", reg.intercept_, reference.intercept_)]
     rows += list(zip(features, reg.coef_, reference.coef_, strict=True))
     width = max(10, *(len(name) for name, _, _ in rows))
@@ -377,12 +426,14 @@ def _print_coefficients(reg, reference, features):
 
 
 def _dump(payload, path):
+    """Save the payload with joblib."""
     import joblib
 
     joblib.dump(payload, path)
 
 
 def _plot(reg, path):
+    """Draw the loss curve of the fitted estimator into the file ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file, never a window
@@ -398,6 +449,7 @@ def _plot(reg, path):
 
 
 def _write(path, write):
+    """Call ``write(path)``; a failure to write is bad input."""
     try:
         write(path)
     except OSError as exc:
@@ -408,6 +460,7 @@ def _write(path, write):
 
 # -- predict ---------------------------------------------------------------------
 def _predict(args) -> int:
+    """``skneuron predict``: the saved model's predictions as CSV."""
     model, features, target = _load_model(args.model)
     table = _read_csv(args.data, _separator(args.sep))
     if features is None:  # a bare model fitted without column names
@@ -470,6 +523,7 @@ def _load_model(path):
 
 # -- CSV -------------------------------------------------------------------------
 def _separator(sep):
+    """The --sep character (``\\t`` and ``tab`` stand for a tab)."""
     sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
     if len(sep) != 1:
         raise CommandError(f"--sep must be one character, got {sep!r}")
@@ -486,6 +540,7 @@ class _Table:
     lines: list
 
     def check_columns(self, names, given_by):
+        """Refuse names that are not columns of the file."""
         missing = [name for name in names if name not in self.header]
         if missing:
             which = ", ".join(repr(name) for name in missing)
@@ -517,21 +572,9 @@ class _Table:
 
 
 def _read_csv(path, sep):
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file, delimiter=sep)
-            records = [(reader.line_num, row) for row in reader if row]
-    except FileNotFoundError:
-        raise CommandError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path} is a directory, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not a UTF-8 text file") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path} is not valid CSV: {exc}") from None
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    records = [(line, row) for line, row in records if any(c.strip() for c in row)]
+    """The CSV file as a :class:`_Table`: a header of distinct names, then data
+    rows as long as the header (blank lines skipped)."""
+    records = _records(path, sep)
     if not records:
         raise CommandError(f"{path} is empty: expected a header row, then data rows")
     header = [name.strip() for name in records[0][1]]
@@ -557,6 +600,27 @@ def _read_csv(path, sep):
     )
 
 
+def _records(path, sep):
+    """The file's non-blank rows, each with its line number; file errors are bad
+    input."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            reader = csv.reader(file, delimiter=sep)
+            records = [(reader.line_num, row) for row in reader if row]
+    except FileNotFoundError:
+        raise CommandError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path} is a directory, not a CSV file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise CommandError(f"{path} is not valid CSV: {exc}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return [(line, row) for line, row in records if any(c.strip() for c in row)]
+
+
 def _listing(names, limit=20):
+    """The names, comma-separated, the first ``limit`` of them."""
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -2,7 +2,8 @@
 
 Two steps, split so that the estimator keeps nothing of size ``n_samples``:
 
-- :meth:`FitStatistics.from_data`, at the end of ``fit``: the few sums that
+- :meth:`FitStatistics.from_moments`, at the end of ``fit`` (or
+  :meth:`~FitStatistics.from_data`, from the rows themselves): the few sums that
   inference needs (weighted means, a square root of the centred Gram matrix
   ``X'WX``, residual and total sums of squares, the gradient at the trained
   coefficients), computed once from the training data.
@@ -45,7 +46,8 @@ _EPS = np.finfo(np.float64).eps
 class FitStatistics:
     """What classical inference needs from a least-squares fit, and nothing of size n.
 
-    Build it with :meth:`from_data`. Every sum is weighted by the user's raw
+    Build it with :meth:`from_data` (from the rows) or :meth:`from_moments` (from
+    sums gathered in one pass). Every sum is weighted by the user's raw
     ``sample_weight`` (all ones without), as statsmodels' ``WLS(weights=...)``
     weights its sums; ``p`` is the number of features and ``t`` of targets.
 
@@ -66,16 +68,19 @@ class FitStatistics:
     X_mean : ndarray of shape (p,)
         Weighted column means of X (zeros without intercept).
     column_scale : ndarray of shape (p,)
-        Norms of the columns of ``sqrt(W) (X - X_mean)`` (1 where a column is zero).
+        Norms of the columns of ``sqrt(W) (X - X_mean)`` (a non-zero stand-in
+        where a column is zero).
     r_factor : ndarray of shape (p, p)
-        Upper-triangular ``R`` of the QR factorization of those columns divided by
-        ``column_scale``, so that ``gram = S R' R S`` with ``S =
-        diag(column_scale)``. Kept instead of the Gram matrix itself because
-        ``(X'WX)⁻¹`` from ``R`` loses half as many digits.
+        Upper Cholesky factor ``R`` of the Gram matrix with its columns scaled by
+        ``column_scale`` (a correlation-like matrix), so that ``gram = S R' R S``
+        with ``S = diag(column_scale)``; zeros where that matrix is singular, not
+        finite or was not formed.
     rank : int
         Numerical rank of the design (intercept column included): the number of
-        singular values of the column-scaled design above NumPy's
-        ``matrix_rank`` tolerance, plus 1 with an intercept.
+        eigenvalues of the column-scaled Gram matrix above ``max(n, p) * eps``
+        times the largest, plus 1 with an intercept; ``nobs`` when there are more
+        parameters than rows, and -1 when fit did not form ``X'WX`` (it trained
+        on the rows).
     ssr : ndarray of shape (t,)
         Weighted sum of squared residuals ``Σ w r²`` at the trained coefficients.
     tss : ndarray of shape (t,)
@@ -262,14 +267,20 @@ def _factor(correlation, size):
     p = len(correlation)
     if not np.isfinite(correlation).all():
         return np.zeros((p, p)), 0
-    eig = np.linalg.eigvalsh(correlation)
-    rank = int((eig > eig.max(initial=0.0) * size * _EPS).sum())
+    rank = _eigen_rank(correlation, size)
     if rank < p:
         return np.zeros((p, p)), rank
     try:
         return linalg.cholesky(correlation, lower=False), rank
     except linalg.LinAlgError:
         return np.zeros((p, p)), rank - 1
+
+
+def _eigen_rank(matrix, size, factor=1):
+    """Numerical rank of a finite symmetric matrix: the number of its eigenvalues
+    above ``size * eps * factor`` times the largest."""
+    eig = np.linalg.eigvalsh(matrix)
+    return int((eig > eig.max(initial=0.0) * size * _EPS * factor).sum())
 
 
 def _implied_constant(moments: Moments) -> int:
@@ -291,17 +302,14 @@ def _implied_constant(moments: Moments) -> int:
     augmented = np.block([[np.ones((1, 1)), m[None]], [m[:, None], second]])
     scale = np.sqrt(np.diag(augmented))
     scale[~(scale > 0)] = 1.0
-
-    def rank(matrix, size):
-        if not np.isfinite(matrix).all():
-            return -1
-        eig = np.linalg.eigvalsh(matrix)
-        return int((eig > eig.max(initial=0.0) * size * _EPS * 100).sum())
-
     size = max(moments.count, len(m) + 1)
+
+    def rank(matrix):
+        return _eigen_rank(matrix, size, 100) if np.isfinite(matrix).all() else -1
+
     inner = second / np.outer(scale[1:], scale[1:])
     whole = augmented / np.outer(scale, scale)
-    return int(rank(whole, size) == rank(inner, size))
+    return int(rank(whole) == rank(inner))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -505,6 +513,7 @@ class RegressionResults:
         )
 
     def _table_columns(self, alpha):
+        """The coefficient table's columns, by header, at level ``alpha``."""
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         lower, upper = self.conf_int(alpha).T
         return {
@@ -517,7 +526,14 @@ class RegressionResults:
         }
 
     def _render(self) -> str:
+        """The text table: the fit's facts, two to a line, then the coefficients."""
         width = 78
+        lines = ["NeuronRegressor results".center(width), "=" * width]
+        lines += self._header_lines(width)
+        return "\n".join(lines + self._coefficient_lines(width))
+
+    def _header_lines(self, width):
+        """The model's facts in two columns, then the line about convergence."""
         kind = "Weighted least squares" if self.weighted else "Least squares"
         gradient = "n/a" if self.gradient_norm is None else f"{self.gradient_norm:.3g}"
         epochs = "n/a" if self.n_iter is None else str(self.n_iter)
@@ -541,21 +557,22 @@ class RegressionResults:
         ]
         half = width // 2
         lines = [
-            "NeuronRegressor results".center(width),
-            "=" * width,
+            f"{lk:<{half - 2 - len(lv)}}{lv}  " + f"{rk:<{half - len(rv)}}{rv}"
+            for (lk, lv), (rk, rv) in zip(left, right, strict=True)
         ]
-        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
-            lines.append(
-                f"{lk:<{half - 2 - len(lv)}}{lv}  " + f"{rk:<{half - len(rv)}}{rv}"
-            )
         lines.append(
             f"Converged: {'yes' if self.converged else 'no'}; distance to the "
             f"least-squares optimum: {self.distance_to_optimum:.2g} standard errors"
         )
+        return lines
+
+    def _coefficient_lines(self, width):
+        """The coefficient table, one row per parameter, between rules."""
         columns = self._table_columns(None)
         name_width = max([10, *(len(name) for name in self.names)])
         header = f"{'':<{name_width}}" + "".join(f"{k:>11}" for k in columns)
-        lines += ["=" * max(width, len(header)), header, "-" * max(width, len(header))]
+        rule = max(width, len(header))
+        lines = ["=" * rule, header, "-" * rule]
         for i, name in enumerate(self.names):
             cells = [
                 _number(columns["coef"][i]),
@@ -565,8 +582,7 @@ class RegressionResults:
                 *(_number(v[i]) for v in list(columns.values())[4:]),
             ]
             lines.append(f"{name:<{name_width}}" + "".join(f"{c:>11}" for c in cells))
-        lines.append("=" * max(width, len(header)))
-        return "\n".join(lines)
+        return [*lines, "=" * rule]
 
 
 def _divide(a, b):
@@ -584,6 +600,7 @@ def _number(value):
 
 
 def _check_alpha(alpha):
+    """``alpha`` as a float, refused outside (0, 1)."""
     if not (isinstance(alpha, (int, float, np.floating)) and 0 < alpha < 1):
         raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}.")
     return float(alpha)
@@ -661,6 +678,47 @@ def summarize(
         ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum.
     """
     alpha = _check_alpha(alpha)
+    _refuse_objective(stats, penalized, loss)
+    coef2d, intercept1d = _recorded_coefficients(stats, coef, intercept)
+    if positive:
+        _refuse_on_bound(coef2d, feature_names)
+    df_resid = _residual_df(stats)
+    if not converged:
+        _warn_not_converged()
+    names = _names(feature_names, coef2d.shape[1])
+    names = ("const", *names) if stats.fit_intercept else tuple(names)
+    targets = _target_names(target_names, len(coef2d))
+    inverse = _inverse_gram(stats)
+    unscaled = _design_inverse(stats, inverse)
+    results = []
+    for j in range(len(coef2d)):
+        cov = stats.ssr[j] / df_resid * unscaled
+        result = RegressionResults(
+            params=_params(stats, coef2d[j], intercept1d[j]),
+            cov=cov,
+            names=names,
+            df_model=float(stats.rank - stats.k_constant),
+            df_resid=df_resid,
+            nobs=float(stats.nobs),
+            ssr=float(stats.ssr[j]),
+            tss=float(stats.tss[j]),
+            k_constant=stats.k_constant,
+            alpha=alpha,
+            target_name=str(targets[j]),
+            n_iter=n_iter,
+            gradient_norm=gradient_norm,
+            converged=converged,
+            distance_to_optimum=_distance(_newton_step(stats, inverse, j), cov),
+            weighted=stats.weighted,
+        )
+        _warn_if_short_of_optimum(result)
+        results.append(result)
+    return results[0] if np.ndim(coef) == 1 else results
+
+
+# -- summarize's refusals: where the classical formulas do not describe the fit ----
+def _refuse_objective(stats, penalized, loss):
+    """Refuse a model without statistics, a penalized fit and a robust loss."""
     if stats is None:
         raise ValueError(
             "summary() needs the statistics recorded by fit(); this model has "
@@ -677,7 +735,11 @@ def summarize(
             f"No standard errors for loss={loss!r}: the OLS formulas only hold "
             "for the squared error (robust losses need sandwich estimators)."
         )
-    one_target = np.ndim(coef) == 1
+
+
+def _recorded_coefficients(stats, coef, intercept):
+    """``coef`` as (t, p) and ``intercept`` as (t,), refused unless they are the
+    ones the statistics were recorded at."""
     coef2d = np.atleast_2d(np.asarray(coef, dtype=np.float64))
     intercept1d = np.broadcast_to(
         np.asarray(intercept, dtype=np.float64), (len(coef2d),)
@@ -690,28 +752,38 @@ def summarize(
             "The coefficients differ from those fit() recorded statistics for "
             "(partial_fit() changed them): call fit() again for a summary."
         )
-    n_targets, p = coef2d.shape
-    if positive and np.any(coef2d == 0):
-        zero = [
-            _names(feature_names, p)[j] for j in np.flatnonzero((coef2d == 0).any(0))
-        ]
+    return coef2d, intercept1d
+
+
+def _refuse_on_bound(coef2d, feature_names):
+    """Refuse ``positive=True`` coefficients that sit on their bound 0."""
+    on_bound = (coef2d == 0).any(0)
+    if on_bound.any():
+        names = _names(feature_names, coef2d.shape[1])
+        zero = [names[j] for j in np.flatnonzero(on_bound)]
         raise ValueError(
             "No standard errors with positive=True and coefficients on the bound "
             f"0 ({', '.join(zero)}): the constrained estimate is not normally "
             "distributed there, so the OLS formulas do not hold."
         )
+
+
+def _residual_df(stats):
+    """The residual degrees of freedom, refused unless positive and the design
+    finite, formed (X'WX) and of full rank."""
     values = [stats.ssr, stats.tss, stats.gradient, stats.r_factor]
     if not all(np.isfinite(v).all() for v in values):
         raise ValueError(
             "The statistics of this fit are not finite (values too large for "
             "float64 sums of squares): rescale X or y for inference."
         )
+    p = len(stats.X_mean)
     k = p + int(stats.fit_intercept)
     if stats.rank < 0:
         raise ValueError(
-            f"summary() needs X'WX, which fit did not form for {p} features "
-            "trained on the rows (precompute=False, a robust loss or mini-batches "
-            "with more than 256 features): fit with precompute=True for inference."
+            f"summary() needs X'WX, which fit did not form for these {p} features "
+            "(it trained on the rows without it): fit with precompute=True for "
+            "inference."
         )
     if stats.rank < k:
         what = f"{p} features" + (" and the intercept" if stats.fit_intercept else "")
@@ -726,77 +798,86 @@ def summarize(
             f"No residual degrees of freedom: {stats.nobs} samples for {k} "
             "parameters, so the residual variance cannot be estimated."
         )
-    if not converged:
+    return df_resid
+
+
+def _warn_not_converged():
+    """Warn (at summarize's caller) that training reported no convergence."""
+    warnings.warn(
+        "Training did not converge: the standard errors describe the "
+        "least-squares optimum, which these coefficients may not have reached.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def _warn_if_short_of_optimum(result):
+    """Warn (at summarize's caller) when the result's parameters are more than
+    ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum."""
+    if result.distance_to_optimum > OPTIMUM_TOLERANCE:
         warnings.warn(
-            "Training did not converge: the standard errors describe the "
-            "least-squares optimum, which these coefficients may not have reached.",
+            f"The coefficients of {result.target_name} are "
+            f"{result.distance_to_optimum:.2g} standard errors from the "
+            "least-squares optimum (training stopped short of it): the statistics "
+            "are at the trained coefficients and would differ at the optimum.",
             ConvergenceWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
-    # (X'WX)⁻¹ = M M' with M = S⁻¹ R⁻¹ (centred X with an intercept)
+
+# -- summarize's arithmetic ---------------------------------------------------------
+def _inverse_gram(stats):
+    """``(X'WX)⁻¹`` (of centred X with an intercept) as ``M M'``, ``M = S⁻¹ R⁻¹``."""
+    p = len(stats.X_mean)
     M = linalg.solve_triangular(stats.r_factor, np.eye(p)) / stats.column_scale[:, None]
-    inverse = M @ M.T
-    names = _names(feature_names, p)
-    targets = (
-        list(target_names)
-        if target_names is not None
-        else (["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)])
-    )
-    results = []
-    for j in range(n_targets):
-        scale = stats.ssr[j] / df_resid
-        step = inverse @ stats.gradient[j]  # Newton step to the optimum
-        if stats.fit_intercept:
-            m = stats.X_mean
-            cov = np.empty((k, k))
-            cov[0, 0] = 1 / stats.weight_sum + m @ inverse @ m
-            cov[0, 1:] = cov[1:, 0] = -inverse @ m
-            cov[1:, 1:] = inverse
-            params = np.concatenate([[intercept1d[j]], coef2d[j]])
-            step = np.concatenate(
-                [[stats.residual_sum[j] / stats.weight_sum - m @ step], step]
-            )
-            param_names = ("const", *names)
-        else:
-            cov, params, param_names = inverse, coef2d[j].copy(), tuple(names)
-        cov = scale * cov
-        with np.errstate(divide="ignore", invalid="ignore"):
-            distance = np.abs(step) / np.sqrt(np.diag(cov))
-        distance = float(np.nan_to_num(distance, nan=0.0, posinf=np.inf).max())
-        if distance > OPTIMUM_TOLERANCE:
-            warnings.warn(
-                f"The coefficients of {targets[j]} are {distance:.2g} standard "
-                "errors from the least-squares optimum (training stopped short of "
-                "it): the statistics are at the trained coefficients and would "
-                "differ at the optimum.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        results.append(
-            RegressionResults(
-                params=params,
-                cov=cov,
-                names=param_names,
-                df_model=float(stats.rank - stats.k_constant),
-                df_resid=df_resid,
-                nobs=float(stats.nobs),
-                ssr=float(stats.ssr[j]),
-                tss=float(stats.tss[j]),
-                k_constant=stats.k_constant,
-                alpha=alpha,
-                target_name=str(targets[j]),
-                n_iter=n_iter,
-                gradient_norm=gradient_norm,
-                converged=converged,
-                distance_to_optimum=distance,
-                weighted=stats.weighted,
-            )
-        )
-    return results[0] if one_target else results
+    return M @ M.T
+
+
+def _design_inverse(stats, inverse):
+    """The inverse Gram matrix of the design with its constant column first (when
+    fitted): the covariance of the parameters divided by ``σ²``."""
+    if not stats.fit_intercept:
+        return inverse
+    m = stats.X_mean
+    k = len(m) + 1
+    cov = np.empty((k, k))
+    cov[0, 0] = 1 / stats.weight_sum + m @ inverse @ m
+    cov[0, 1:] = cov[1:, 0] = -inverse @ m
+    cov[1:, 1:] = inverse
+    return cov
+
+
+def _params(stats, coef, intercept):
+    """The parameters of one target: the intercept first (when fitted)."""
+    return np.concatenate([[intercept], coef]) if stats.fit_intercept else coef.copy()
+
+
+def _newton_step(stats, inverse, j):
+    """The Newton step from target j's trained parameters to the least-squares
+    optimum (the intercept's first, when fitted)."""
+    step = inverse @ stats.gradient[j]
+    if not stats.fit_intercept:
+        return step
+    intercept_step = stats.residual_sum[j] / stats.weight_sum - stats.X_mean @ step
+    return np.concatenate([[intercept_step], step])
+
+
+def _distance(step, cov):
+    """The largest step of a parameter in its standard errors (0 for 0 / 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distance = np.abs(step) / np.sqrt(np.diag(cov))
+    return float(np.nan_to_num(distance, nan=0.0, posinf=np.inf).max())
+
+
+def _target_names(target_names, n_targets):
+    """The given target names, else ``y`` for one target, ``y0``, ``y1``, ..."""
+    if target_names is not None:
+        return list(target_names)
+    return ["y"] if n_targets == 1 else [f"y{i}" for i in range(n_targets)]
 
 
 def _names(feature_names, p):
+    """The given feature names as strings (p of them), else ``x0``, ``x1``, ..."""
     if feature_names is None:
         return [f"x{i}" for i in range(p)]
     names = [str(name) for name in feature_names]

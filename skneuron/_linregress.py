@@ -52,15 +52,18 @@ class LinregressResult(_LinregressFields):
         *,
         intercept_stderr: float = np.nan,
     ) -> LinregressResult:
+        """The five fields, then ``intercept_stderr`` as an attribute."""
         self = super().__new__(cls, slope, intercept, rvalue, pvalue, stderr)
         self.intercept_stderr = intercept_stderr  # pickled through __dict__
         return self
 
     def __repr__(self) -> str:
+        """All six fields, ``intercept_stderr`` included."""
         fields = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
         return f"{type(self).__name__}({fields})"
 
     def _asdict(self) -> dict:
+        """The six fields by name, ``intercept_stderr`` included."""
         return {**super()._asdict(), "intercept_stderr": self.intercept_stderr}
 
 
@@ -114,6 +117,30 @@ def linregress(
     """
     from skneuron._neuron import NeuronRegressor  # _neuron imports _inference
 
+    x, y = _check_measurements(x, y, alternative)
+    reg = NeuronRegressor().fit(x[:, None], y)
+    slope, intercept = float(reg.coef_[0]), float(reg.intercept_)
+    if len(x) == 2:  # a line through two points: scipy's conventions
+        r = float(np.sign(slope)) if y[0] != y[1] else np.nan
+        p = 1.0 if y[0] == y[1] else 0.0
+        return LinregressResult(slope, intercept, r, p, 0.0, intercept_stderr=0.0)
+    res = reg.summary()
+    r = float(np.sign(slope) * np.sqrt(np.clip(res.rsquared, 0.0, 1.0)))
+    p = _slope_pvalue(res.tvalues[1], res.df_resid, alternative)
+    # scipy's standard errors are nan where r is (y constant)
+    bse = np.full(2, np.nan) if np.isnan(r) else res.bse
+    return LinregressResult(
+        slope,
+        intercept,
+        r,
+        float(p),
+        float(bse[1]),
+        intercept_stderr=float(bse[0]),
+    )
+
+
+def _check_measurements(x, y, alternative):
+    """x and y as float64 arrays, refused where scipy's ``linregress`` refuses."""
     if alternative not in ("two-sided", "less", "greater"):
         raise ValueError(
             "alternative must be 'two-sided', 'less' or 'greater', got "
@@ -132,34 +159,14 @@ def linregress(
         raise ValueError(
             "Cannot calculate a linear regression if all x values are identical."
         )
-    reg = NeuronRegressor().fit(x[:, None], y)
-    slope, intercept = float(reg.coef_[0]), float(reg.intercept_)
-    if len(x) == 2:  # a line through two points: scipy's conventions
-        r = float(np.sign(slope)) if y[0] != y[1] else np.nan
-        return LinregressResult(
-            slope,
-            intercept,
-            r,
-            1.0 if y[0] == y[1] else 0.0,
-            0.0,
-            intercept_stderr=0.0,
-        )
-    res = reg.summary()
-    r = float(np.sign(slope) * np.sqrt(np.clip(res.rsquared, 0.0, 1.0)))
-    t = res.tvalues[1]
+    return x, y
+
+
+def _slope_pvalue(t, df, alternative):
+    """p-value of the slope's t statistic on Student's t with ``df`` degrees of
+    freedom, against the ``alternative`` hypothesis."""
     if alternative == "two-sided":
-        p = 2 * stats.t.sf(abs(t), res.df_resid)
-    elif alternative == "less":
-        p = stats.t.cdf(t, res.df_resid)
-    else:
-        p = stats.t.sf(t, res.df_resid)
-    # scipy's standard errors are nan where r is (y constant)
-    bse = np.full(2, np.nan) if np.isnan(r) else res.bse
-    return LinregressResult(
-        slope,
-        intercept,
-        r,
-        float(p),
-        float(bse[1]),
-        intercept_stderr=float(bse[0]),
-    )
+        return 2 * stats.t.sf(abs(t), df)
+    if alternative == "less":
+        return stats.t.cdf(t, df)
+    return stats.t.sf(t, df)
