@@ -188,7 +188,11 @@ def _add_training_options(fit):
         help="share of the L1 penalty in --alpha (0: ridge)",
     )
     fit.add_argument(
-        "--epochs", type=int, default=10_000, help="most epochs to train (10000)"
+        "--epochs",
+        type=int,
+        default=None,
+        help="most epochs to train (default: as many as the problem's "
+        "conditioning calls for)",
     )
 
 
@@ -344,7 +348,7 @@ def _estimator(args, starts_tensorflow):
         loss=args.loss,
         alpha=args.alpha,
         l1_ratio=args.l1_ratio,
-        epochs=args.epochs,
+        epochs="auto" if args.epochs is None else args.epochs,
         verbose=int(progress),
     )
 

@@ -667,7 +667,8 @@ def summarize(
     ValueError
         If the classical formulas do not hold: a penalty, a loss other than the
         squared error, a coefficient on its ``positive`` bound, rank-deficient X,
-        no residual degrees of freedom, non-finite statistics, or coefficients
+        no residual degrees of freedom, non-finite statistics, standard errors
+        that over- or underflow float64, or coefficients
         that are not those the statistics were recorded at (changed by
         ``partial_fit``).
 
@@ -688,8 +689,10 @@ def summarize(
     names = _names(feature_names, coef2d.shape[1])
     names = ("const", *names) if stats.fit_intercept else tuple(names)
     targets = _target_names(target_names, len(coef2d))
-    inverse = _inverse_gram(stats)
-    unscaled = _design_inverse(stats, inverse)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        inverse = _inverse_gram(stats)
+        unscaled = _design_inverse(stats, inverse)
+    _refuse_out_of_range(unscaled)
     results = []
     for j in range(len(coef2d)):
         cov = stats.ssr[j] / df_resid * unscaled
@@ -822,6 +825,19 @@ def _warn_if_short_of_optimum(result):
             "are at the trained coefficients and would differ at the optimum.",
             ConvergenceWarning,
             stacklevel=3,
+        )
+
+
+def _refuse_out_of_range(unscaled):
+    """Refuse an inverse Gram matrix that over- or underflowed float64 (features
+    on scales near 1e±150 and beyond), rather than print zero or infinite
+    standard errors."""
+    diagonal = np.diag(unscaled)
+    if not (np.isfinite(unscaled).all() and (diagonal > 0).all()):
+        raise ValueError(
+            "The standard errors over- or underflow float64: the features' "
+            "scales are too extreme (beyond about 1e±150). Rescale X (for "
+            "example with StandardScaler) for a summary."
         )
 
 

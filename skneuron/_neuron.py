@@ -79,8 +79,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``intercept_`` is 0.0.
 
     copy_X : bool, default=True
-        Accepted for compatibility with ``LinearRegression``. The input is never
-        modified: training works on a standardized copy.
+        Accepted for compatibility with ``LinearRegression``; it has no effect.
+        X is never modified, whatever ``copy_X`` is: ``fit`` only reads it (to
+        gather its sums, or to make the standardized copy it trains on when it
+        trains on the rows), so ``copy_X=False`` neither saves a copy nor
+        changes X.
 
     n_jobs : int, default=None
         Accepted for compatibility with ``LinearRegression``; it has no effect.
@@ -205,8 +208,12 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Trained weights of the neuron in the units of X and y; 2-D when y is.
 
-    intercept_ : float or ndarray of shape (n_targets,)
-        Trained bias in the units of y; 0.0 when ``fit_intercept=False``.
+    intercept_ : numpy.float64 or ndarray of shape (n_targets,)
+        Trained bias in the units of y: a NumPy ``float64`` for a 1-D y, as
+        ``LinearRegression``'s; 0.0 when ``fit_intercept=False``. Unlike
+        ``LinearRegression``, ``coef_`` and ``intercept_`` are float64 also for
+        float32 X: training is in float64, and rounding its answer to float32
+        would lose the precision it reached.
 
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
@@ -234,13 +241,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         its predictions carry float32 rounding of X. Built on first access.
 
     rank_ : int
-        Rank of the centred (and weighted) X: its singular values above 1e-6
-        times the largest, as ``LinearRegression`` counts them with its default
-        ``tol``.
+        Rank of X (centred with an intercept, weighted by the sample weights):
+        the number of its singular values above ``1e-6`` times the largest
+        (``LinearRegression``'s default cut-off, whatever ``tol`` is).
 
     singular_ : ndarray of shape (min(n_samples, n_features),)
-        Singular values of the centred X, each row weighted by the square root of
-        its sample weight (``LinearRegression``'s ``singular_``).
+        Singular values of X, centred with an intercept and weighted by the
+        square roots of the sample weights, as ``LinearRegression``'s. They come
+        from X'WX (from the rows when there are more features than rows), so the
+        smallest have fewer correct digits.
 
     See Also
     --------
@@ -251,7 +260,12 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     Notes
     -----
     The neuron is trained on standardized data (each column of X and y centred and
-    scaled to unit variance, as in tutorial 4), in float64. With the default
+    scaled to unit variance, as in tutorial 4), in float64. Collinear columns (or
+    more features than rows) are instead all scaled alike, so that training
+    reaches the minimum-norm least-squares answer, ``LinearRegression``'s; an L2
+    penalty stretches each column's scale by ``sqrt(1 + l2)`` (its L2 curvature in
+    standardized units), so that strong penalties train as fast as weak ones.
+    With the default
     ``optimizer="sgd"`` and ``learning_rate="auto"`` the step size and momentum are
     set from the extreme eigenvalues of the standardized data's Gram matrix, which
     makes full-batch gradient descent converge linearly to the least-squares
@@ -267,10 +281,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     ``ConvergenceWarning``. Any other optimizer trains the plain absolute error
     with its subgradient, as Keras does.
 
-    :meth:`partial_fit` standardizes with the statistics of its first chunk and,
-    with the automatic step, takes the plain gradient step that is safe on any
-    chunk (1 / the largest squared row norm), without momentum: it approaches the
-    :meth:`fit` answer pass by pass, but only first-order fast.
+    :meth:`partial_fit` keeps the sums of every distinct chunk it has seen and
+    standardizes with them; with the squared loss and full batches each call is
+    one optimizer step on the loss over all the rows seen (plain gradient
+    descent's step while new chunks arrive, the heavy ball's once they repeat),
+    so passes over the same chunks converge to :meth:`fit`'s answer on them.
 
     Examples
     --------
@@ -877,10 +892,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     def _set_fitted(self, result, scaling, objective, schedule, one_target, moments):
         """Every fitted attribute, from the engine's result."""
         coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
-        if not self.fit_intercept:
-            intercept = np.zeros_like(intercept)
         if one_target:
-            coef, intercept = coef[0], intercept[0] if self.fit_intercept else 0.0
+            coef, intercept = coef[0], intercept[0]
+        if not self.fit_intercept:
+            intercept = 0.0  # as LinearRegression's, for any y
         to_y = objective.loss.to_y_units
         self.history_ = {"loss": _per_epoch(to_y, result.losses, scaling.Y_scale)}
         if result.val_losses is not None:
@@ -1126,7 +1141,7 @@ def _singular_values(moments, X, sample_weight, train, center, weight_scale):
         rows = np.asarray(X[train], dtype=np.float64)
         if center:
             rows = rows - moments.origin_x - moments.unit_x * moments.mean_x
-        rows *= np.sqrt(sample_weight[train] * weight_scale)[:, None]
+        rows = rows * np.sqrt(sample_weight[train] * weight_scale)[:, None]
         return np.linalg.svd(rows, compute_uv=False)
     with np.errstate(all="ignore"):
         gram = moments.cxx

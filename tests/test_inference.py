@@ -285,6 +285,21 @@ def test_refuses_non_finite_statistics():
         summarize(stats_, [0.0], 0.0)
 
 
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_refuses_standard_errors_out_of_float64_range(small, scale):
+    # fit itself is exact here; the inverse Gram matrix (scale^-2) is not
+    X, y = small
+    reg = NeuronRegressor().fit(X * scale, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="over- or underflow float64"):
+            reg.summary()
+    # at 1e±100 the statistics are still in range: the answer scales exactly
+    res = NeuronRegressor().fit(X * 1e100, y).summary()
+    base = NeuronRegressor().fit(X, y).summary()
+    np.testing.assert_allclose(res.bse[1:] * 1e100, base.bse[1:], rtol=1e-6)
+
+
 def test_refuses_after_partial_fit(small):
     X, y = small
     reg = NeuronRegressor().fit(X, y)
