@@ -147,13 +147,19 @@ class _SparseSource:
         value (or ``like``'s, where larger), so that no product overflows. The
         weighted column means ``m`` and the cross products ``X'WX`` of X in those
         units are summed over the stored values only, then centred: ``cxx = X'WX -
-        W m m'``. That difference cancels for a column whose mean is far from zero
-        relative to its spread (a dense column such as 1e9 + noise): it keeps about
-        ``eps * (mean / spread)**2`` relative precision only. Sparse columns are
-        mostly zeros, their means are no larger than their spreads, and the
-        difference is harmless; the dense input's exact centring (block by block)
-        is what ``X.toarray()`` gives. Y (dense) is centred exactly, as in memory,
-        and ``cxy = X' W (Y - mean_y)``.
+        W m m'``, and ``cxy = X' W (Y - mean_y)`` with Y (dense) centred exactly,
+        as in memory.
+
+        The difference ``X'WX - W m m'`` keeps about ``eps * E[x**2] / Var(x)``
+        relative precision: it cancels for a column whose mean is far from zero
+        relative to its spread (1e6 + noise). A column stored on a share ``f`` of
+        the rows has ``E[x**2] / Var(x) <= 1 / (1 - f)`` (the zeros spread it), at
+        most 2 for columns stored on at most half the rows: those are centred
+        this way. The others (at most twice as many rows as values stored) are
+        centred explicitly, as dense columns, and their cross products taken with
+        the centred values, so that they are as exact as on ``X.toarray()``. (With
+        sample weights, ``f`` is the weighted share: weights concentrated on the
+        rows where a column far from zero is stored can still cost precision.)
 
         Parameters
         ----------
@@ -202,19 +208,10 @@ class _SparseSource:
         scale = weight if weight > 0 else 1.0
         per_row = np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
         sums = np.bincount(Xs.indices, weights=per_row * Xs.data, minlength=p)
-        mean = sums / scale  # of X / unit_x, about 0
+        mean = sums / scale  # of X / unit_x (about 0)
         mean_y = w @ Ey / scale
         Ey -= mean_y
-        Xw = Xs.copy()
-        Xw.data *= per_row
-        if cross:
-            products = np.asarray((Xw.T @ Xs).toarray())  # X'WX: p x p
-            cxx = products - weight * np.outer(mean, mean)
-        else:
-            products = np.bincount(Xs.indices, weights=Xw.data * Xs.data, minlength=p)
-            cxx = products - weight * mean * mean
-        wEy = w[:, None] * Ey
-        cxy = np.asarray(Xs.T @ wEy) - np.outer(mean, wEy.sum(0))
+        mean, cxx, cxy = _centred_products(Xs, w, mean, Ey, cross)
         return Moments(
             count=Xs.shape[0],
             weight=weight,
@@ -242,7 +239,9 @@ class _SparseSource:
         """The sums of the residuals of ``rows``, as :meth:`Residuals.of
         <skneuron._moments.Residuals.of>`, from sparse products:
         ``r = Y - X @ coef' - intercept`` (n x t, dense), and the gradient
-        ``(X - center)' W r = X' W r - center (sum W r)'``.
+        ``(X - center)' W r = X' W r - center (sum W r)'``; for the columns
+        stored on more than half the rows, from ``X - center`` itself (as
+        :meth:`moments` centres them).
 
         Parameters
         ----------
@@ -268,6 +267,9 @@ class _SparseSource:
         total = wr.sum(0)
         center = np.broadcast_to(np.asarray(center, dtype=np.float64), coef.shape[1])
         gradient = np.asarray(Xs.T @ wr).T - np.outer(total, center)
+        dense = _dense_columns(Xs)  # maybe far from center: explicitly
+        if len(dense):
+            gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
 
     @staticmethod
@@ -319,6 +321,53 @@ class _SparseSource:
                 "loss='squared_error' and batch_size=None. " + _DENSIFY
             )
         return True
+
+
+def _dense_columns(Xs: Any) -> np.ndarray:
+    """The columns of CSR ``Xs`` stored on more than half its rows."""
+    stored = np.bincount(Xs.indices, minlength=Xs.shape[1])
+    return np.flatnonzero(stored > Xs.shape[0] / 2)
+
+
+def _centred_products(
+    Xs: Any, w: np.ndarray, mean: np.ndarray, Ey: np.ndarray, cross: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weighted column means of CSR ``Xs`` (``mean`` as summed, refined)
+    and its centred weighted cross products with itself (p x p, or the diagonal
+    without ``cross``) and with the centred dense ``Ey``: ``X'WX - W m m'`` and
+    ``X'W Ey - m (w'Ey)``, except for the columns stored on more than half the
+    rows, which are centred explicitly (see :meth:`_SparseSource.moments`)."""
+    p = Xs.shape[1]
+    weight = float(w.sum())
+    per_row = np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
+    if cross:
+        Xw = Xs.copy()
+        Xw.data *= per_row
+        cxx = np.asarray((Xw.T @ Xs).toarray()) - weight * np.outer(mean, mean)
+    else:
+        squares = np.bincount(Xs.indices, weights=per_row * Xs.data**2, minlength=p)
+        cxx = squares - weight * mean * mean
+    wEy = w[:, None] * Ey
+    cxy = np.asarray(Xs.T @ wEy) - np.outer(mean, wEy.sum(0))
+    dense = _dense_columns(Xs)
+    if not len(dense):
+        return mean, cxx, cxy
+    # as dense columns (n values each: fewer than twice those they store), centred
+    # on their means, refined by a second pass (summed, they are off by eps * mean)
+    centred = np.asarray(Xs[:, dense].toarray()) - mean[dense]
+    shift = w @ centred / (weight if weight > 0 else 1.0)
+    mean = mean.copy()
+    mean[dense] += shift
+    centred -= shift
+    weighted = w[:, None] * centred
+    cxy[dense] = weighted.T @ Ey
+    if not cross:
+        cxx[dense] = np.einsum("ij,ij->j", weighted, centred)
+        return mean, cxx, cxy
+    cxx[:, dense] = np.asarray(Xs.T @ weighted) - np.outer(mean, weighted.sum(0))
+    cxx[np.ix_(dense, dense)] = weighted.T @ centred
+    cxx[dense, :] = cxx[:, dense].T
+    return mean, cxx, cxy
 
 
 SOURCE = _SparseSource()
