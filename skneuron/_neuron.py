@@ -589,6 +589,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one Dense unit per target
+        # sparse X trains on its sums (skneuron._sparse): the full-batch squared loss
+        sums = self.precompute is True or isinstance(self.precompute, str)
+        tags.input_tags.sparse = self.loss == "squared_error" and (
+            self.batch_size is None and sums
+        )
         return tags
 
     # -- the steps of fit ---------------------------------------------------------

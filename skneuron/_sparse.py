@@ -7,8 +7,11 @@ standardization stays implicit, as in scikit-learn's ``_preprocess_data`` for
 sparse X. The moments come from the sparse products ``X'WX`` (a dense
 p x p matrix), ``X'WY`` and the weighted column sums, centred afterwards
 (``X'WX - W m m'``); the residuals' sums from ``X @ coef'`` and ``X' W r``, the
-gradient's centring carried as ``- center (sum W r)``. Memory is proportional to
-the non-zeros of X, plus p² for the sums.
+gradient's centring carried as ``- center (sum W r)``. Columns stored on more
+than half the rows, which may lie far from zero, where that centring would
+cancel, are centred explicitly as dense columns (fewer values than twice those
+they store). Memory is proportional to the values stored in X, plus p² for the
+sums.
 
 Training therefore always runs on the sums (the full-batch squared loss), also
 with more features than samples (wide, text-like data), where dense X would train
