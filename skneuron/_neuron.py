@@ -381,10 +381,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data. Dense only: sparse X raises a ``TypeError``, since the
-            standardization inside centres every column, which makes it dense;
-            convert it with ``X.toarray()`` if it fits in memory.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. SciPy sparse X (CSR, CSC, COO; matrices or arrays) is
+            never densified: it trains on the sums ``X.T @ X`` from sparse
+            products (memory: its non-zeros plus n_features²), which needs the
+            full-batch squared loss (other settings raise a ``ValueError``).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -544,7 +545,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -557,7 +558,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             from skneuron import _dask
 
             return _dask.predict(self, X)
-        X = validate_data(self, X, reset=False, dtype="numeric")
+        X = validate_data(
+            self, X, reset=False, dtype="numeric", accept_sparse=["csr", "csc", "coo"]
+        )
         return X @ self.coef_.T + self.intercept_
 
     def score(self, X, y, sample_weight=None):
@@ -619,6 +622,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one Dense unit per target
+        # sparse X trains on its sums (skneuron._sparse): the full-batch squared loss
+        sums = self.precompute is True or isinstance(self.precompute, str)
+        tags.input_tags.sparse = self.loss == "squared_error" and (
+            self.batch_size is None and sums
+        )
         return tags
 
     # -- the steps of fit ---------------------------------------------------------

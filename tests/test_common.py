@@ -18,10 +18,11 @@ EXPECTED_FAILED_CHECKS = {
         ),
     },
     id(HELD_OUT): {
-        "check_sample_weight_equivalence_on_dense_data": (
+        f"check_sample_weight_equivalence_on_{data}_data": (
             "the held-out rows are drawn from the rows given: repeating a row "
             "changes which rows are held out"
-        ),
+        )
+        for data in ("dense", "sparse")
     },
 }
 

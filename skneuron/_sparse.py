@@ -1,0 +1,378 @@
+"""SciPy sparse X for NeuronRegressor: the sums from sparse products.
+
+:meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads SciPy sparse
+matrices and arrays (CSR, CSC, COO) through :data:`SOURCE`, with the same four
+functions as its in-memory and Dask sources. X is never densified: the
+standardization stays implicit, as in scikit-learn's ``_preprocess_data`` for
+sparse X. The moments come from the sparse products ``X'WX`` (a dense
+p x p matrix), ``X'WY`` and the weighted column sums, centred afterwards
+(``X'WX - W m m'``); the residuals' sums from ``X @ coef'`` and ``X' W r``, the
+gradient's centring carried as ``- center (sum W r)``. Columns stored on more
+than half the rows, which may lie far from zero, where that centring would
+cancel, are centred explicitly as dense columns (fewer values than twice those
+they store). Memory is proportional to the values stored in X, plus p² for the
+sums.
+
+Training therefore always runs on the sums (the full-batch squared loss), also
+with more features than samples (wide, text-like data), where dense X would train
+on the rows: those would have to be densified, the p x p sums need not. The answer
+is still the minimum-norm one there, since the columns of rank-deficient X are
+all scaled alike (see ``NeuronRegressor._metric``) and gradient descent from zero
+stays in the row space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
+
+from skneuron._moments import Moments, Residuals, _units
+
+if TYPE_CHECKING:  # pragma: no cover
+    import scipy.sparse
+
+    from skneuron._neuron import NeuronRegressor
+
+ACCEPTED = ["csr", "csc", "coo"]  # LinearRegression's accept_sparse
+
+_DENSIFY = (
+    "If X fits in memory densified, pass X.toarray() (dense X trains with any loss "
+    "and batch size)."
+)
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """Validated sparse X: a CSR matrix or array (float32 or float64) that
+    answers ``len()`` with its number of rows, as ``fit`` asks of its X (SciPy's
+    sparse containers refuse ``len()``)."""
+
+    matrix: scipy.sparse.csr_matrix | scipy.sparse.csr_array
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+    def __len__(self) -> int:
+        return self.matrix.shape[0]
+
+    def rows(self, rows: np.ndarray | None, copy: bool = False) -> Any:
+        """The CSR rows ``rows`` (all rows when None), in float64; a copy (never
+        X itself) with ``copy``."""
+        X = self.matrix if rows is None else self.matrix[rows]
+        out = X.astype(np.float64, copy=False)
+        return out.copy() if copy and out is self.matrix else out
+
+
+class _SparseSource:
+    """How :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads SciPy
+    sparse X: the same four functions as the in-memory source, from sparse
+    products."""
+
+    @staticmethod
+    def validated(
+        estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any, reset: bool
+    ) -> tuple[SparseRows, np.ndarray, np.ndarray, float]:
+        """Checked sparse X (as CSR), float64 y and the sample weights divided by
+        their largest (which is returned too), as ``LinearRegression`` validates
+        sparse input.
+
+        Parameters
+        ----------
+        estimator : NeuronRegressor
+            Gets ``n_features_in_`` (with ``reset``), or is checked against it.
+        X : sparse matrix or array of shape (n_samples, n_features)
+            CSR, CSC or COO (others are converted to CSR).
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), float or None
+            Non-negative weights of the rows.
+        reset : bool
+            Whether to set (True) or check (False) the features seen.
+
+        Returns
+        -------
+        X : SparseRows
+            X as CSR, float32 or float64 (other dtypes converted); not copied
+            when it is CSR of those dtypes already.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            float64.
+        sample_weight : ndarray of shape (n_samples,)
+            The weights divided by their largest.
+        weight_scale : float
+            The largest weight (1.0 without weights).
+
+        Raises
+        ------
+        ValueError, TypeError
+            scikit-learn's errors (``LinearRegression``'s) for wrong shapes,
+            dtypes, NaN or infinity, and weights.
+        """
+        X, y = validate_data(
+            estimator,
+            X,
+            y,
+            reset=reset,
+            accept_sparse=ACCEPTED,
+            dtype="numeric",
+            multi_output=True,
+            y_numeric=True,
+        )
+        X = X.tocsr()  # rows are taken from it; CSR is returned as it is
+        if X.dtype not in (np.float64, np.float32):
+            X = X.astype(np.float64)
+        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        largest = sample_weight.max(initial=0)
+        if not largest > 0:
+            raise ValueError("sample_weight must not be all zeros.")
+        return SparseRows(X), y, sample_weight / largest, largest
+
+    @staticmethod
+    def moments(
+        X: SparseRows,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        rows: np.ndarray | None = None,
+        like: Moments | None = None,
+        cross: bool = True,
+    ) -> Moments | None:
+        """The moments of ``rows`` of (X, Y), as :meth:`Moments.of
+        <skneuron._moments.Moments.of>`, from sparse products.
+
+        X's deviations are taken from the origin 0 (implicit zeros stay zero), in
+        per-column power-of-two units at or above the column's largest absolute
+        value (or ``like``'s, where larger), so that no product overflows. The
+        weighted column means ``m`` and the cross products ``X'WX`` of X in those
+        units are summed over the stored values only, then centred: ``cxx = X'WX -
+        W m m'``, and ``cxy = X' W (Y - mean_y)`` with Y (dense) centred exactly,
+        as in memory.
+
+        The difference ``X'WX - W m m'`` keeps about ``eps * E[x**2] / Var(x)``
+        relative precision: it cancels for a column whose mean is far from zero
+        relative to its spread (1e6 + noise). A column stored on a share ``f`` of
+        the rows has ``E[x**2] / Var(x) <= 1 / (1 - f)`` (the zeros spread it), at
+        most 2 for columns stored on at most half the rows: those are centred
+        this way. The others (at most twice as many rows as values stored) are
+        centred explicitly, as dense columns, and their cross products taken with
+        the centred values, so that they are as exact as on ``X.toarray()``. (With
+        sample weights, ``f`` is the weighted share: weights concentrated on the
+        rows where a column far from zero is stored can still cost precision.)
+
+        Parameters
+        ----------
+        X : SparseRows
+            From :meth:`validated`.
+        Y : ndarray of shape (n_samples, n_targets)
+            From :meth:`validated`, 2-D.
+        sample_weight : ndarray of shape (n_samples,)
+            From :meth:`validated`.
+        rows : ndarray of int or None, default=None
+            Indices of the rows to take; None for all rows.
+        like : Moments or None, default=None
+            Moments whose origin and (at least) units to use.
+        cross : bool, default=True
+            Whether to form the whole ``cxx`` (dense p x p) or only its diagonal.
+
+        Returns
+        -------
+        moments : Moments or None
+            None when there are no rows and no ``like``.
+        """
+        if (len(X) if rows is None else len(rows)) == 0:
+            return None if like is None else like.empty()
+        Xs = X.rows(rows, copy=True)  # scaled in place below
+        Xs.sum_duplicates()
+        Y = Y if rows is None else Y[rows]
+        w = sample_weight if rows is None else sample_weight[rows]
+        p = Xs.shape[1]
+        if like is None:
+            origin_x, origin_y = np.zeros(p), Y[0].astype(np.float64)
+        else:
+            origin_x, origin_y = like.origin_x, like.origin_y
+        largest = np.zeros(p)
+        np.maximum.at(largest, Xs.indices, np.abs(Xs.data))
+        if np.any(origin_x != 0):  # another source's origin: deviations reach it
+            largest = np.abs(origin_x) + largest
+        unit_x = _units(largest[None, :])
+        Ey = Y - origin_y
+        unit_y = _units(Ey)
+        if like is not None:
+            unit_x = np.maximum(unit_x, like.unit_x)
+            unit_y = np.maximum(unit_y, like.unit_y)
+        Xs.data /= unit_x[Xs.indices]  # X / unit_x: all within [-1, 1]
+        Ey /= unit_y
+        weight = float(w.sum())
+        scale = weight if weight > 0 else 1.0
+        per_row = np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
+        sums = np.bincount(Xs.indices, weights=per_row * Xs.data, minlength=p)
+        mean = sums / scale  # of X / unit_x (about 0)
+        mean_y = w @ Ey / scale
+        Ey -= mean_y
+        mean, cxx, cxy = _centred_products(Xs, w, mean, Ey, cross)
+        return Moments(
+            count=Xs.shape[0],
+            weight=weight,
+            origin_x=origin_x,
+            origin_y=origin_y,
+            unit_x=unit_x,
+            unit_y=unit_y,
+            mean_x=mean - origin_x / unit_x,
+            mean_y=mean_y,
+            cxx=cxx,
+            cxy=cxy,
+            cyy=w @ (Ey * Ey),
+        )
+
+    @staticmethod
+    def residuals(
+        X: SparseRows,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        center: np.ndarray | float,
+        rows: np.ndarray | None = None,
+    ) -> Residuals:
+        """The sums of the residuals of ``rows``, as :meth:`Residuals.of
+        <skneuron._moments.Residuals.of>`, from sparse products:
+        ``r = Y - X @ coef' - intercept`` (n x t, dense), and the gradient
+        ``(X - center)' W r = X' W r - center (sum W r)'``; for the columns
+        stored on more than half the rows, from ``X - center`` itself (as
+        :meth:`moments` centres them).
+
+        Parameters
+        ----------
+        X, Y, sample_weight, rows
+            As for :meth:`moments`.
+        coef : ndarray of shape (n_targets, n_features)
+            Trained coefficients.
+        intercept : ndarray of shape (n_targets,)
+            Trained intercepts.
+        center : ndarray of shape (n_features,) or float
+            What the gradient's X is centred on.
+
+        Returns
+        -------
+        residuals : Residuals
+        """
+        coef = np.asarray(coef, dtype=np.float64)
+        Xs = X.rows(rows)
+        Y = Y if rows is None else Y[rows]
+        w = sample_weight if rows is None else sample_weight[rows]
+        r = Y - np.asarray(Xs @ coef.T) - intercept
+        wr = w[:, None] * r
+        total = wr.sum(0)
+        center = np.broadcast_to(np.asarray(center, dtype=np.float64), coef.shape[1])
+        gradient = np.asarray(Xs.T @ wr).T - np.outer(total, center)
+        dense = _dense_columns(Xs)  # maybe far from center: explicitly
+        if len(dense):
+            gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
+        return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
+
+    @staticmethod
+    def require_sums(estimator: NeuronRegressor, possible: bool) -> bool:
+        """Sparse X trains on the sums of the rows only: True where the settings
+        allow it, else a ``ValueError`` that says what to do.
+
+        Training on the rows would centre and scale them, which densifies X; the
+        sums (p x p) are formed from sparse products instead. So sparse X trains
+        on the sums also with more features than samples, where
+        ``precompute="auto"`` would train dense X on its rows: memory p² then,
+        and the answer is the minimum-norm one all the same.
+
+        Parameters
+        ----------
+        estimator : NeuronRegressor
+            Its ``loss``, ``batch_size`` and ``precompute`` are checked.
+        possible : bool
+            Whether its settings train on the sums (the full-batch squared loss).
+
+        Returns
+        -------
+        True
+
+        Raises
+        ------
+        ValueError
+            For ``precompute=False`` or a Gram matrix, a loss other than
+            ``"squared_error"`` or mini-batches.
+        """
+        precompute = estimator.precompute
+        if not isinstance(precompute, str | bool):
+            raise ValueError(
+                "precompute as a Gram matrix is not used with sparse X: its sums "
+                "come from X.T @ X directly. Use precompute='auto' or True."
+            )
+        if precompute is False:
+            raise ValueError(
+                "precompute=False trains on the rows themselves, which would "
+                "densify sparse X: NeuronRegressor trains on sparse X only from the "
+                "sums of its rows. Use precompute='auto' or True. " + _DENSIFY
+            )
+        if not possible:
+            raise ValueError(
+                "NeuronRegressor trains on sparse X only from the sums of its rows, "
+                "which only the full-batch squared loss allows; "
+                f"loss={estimator.loss!r} with batch_size={estimator.batch_size!r} "
+                "passes over the rows every epoch, which would densify X. Use "
+                "loss='squared_error' and batch_size=None. " + _DENSIFY
+            )
+        return True
+
+
+def _dense_columns(Xs: Any) -> np.ndarray:
+    """The columns of CSR ``Xs`` stored on more than half its rows."""
+    stored = np.bincount(Xs.indices, minlength=Xs.shape[1])
+    return np.flatnonzero(stored > Xs.shape[0] / 2)
+
+
+def _centred_products(
+    Xs: Any, w: np.ndarray, mean: np.ndarray, Ey: np.ndarray, cross: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weighted column means of CSR ``Xs`` (``mean`` as summed, refined)
+    and its centred weighted cross products with itself (p x p, or the diagonal
+    without ``cross``) and with the centred dense ``Ey``: ``X'WX - W m m'`` and
+    ``X'W Ey - m (w'Ey)``, except for the columns stored on more than half the
+    rows, which are centred explicitly (see :meth:`_SparseSource.moments`)."""
+    p = Xs.shape[1]
+    weight = float(w.sum())
+    per_row = np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
+    if cross:
+        Xw = Xs.copy()
+        Xw.data *= per_row
+        cxx = np.asarray((Xw.T @ Xs).toarray()) - weight * np.outer(mean, mean)
+    else:
+        squares = np.bincount(Xs.indices, weights=per_row * Xs.data**2, minlength=p)
+        cxx = squares - weight * mean * mean
+    wEy = w[:, None] * Ey
+    cxy = np.asarray(Xs.T @ wEy) - np.outer(mean, wEy.sum(0))
+    dense = _dense_columns(Xs)
+    if not len(dense):
+        return mean, cxx, cxy
+    # as dense columns (n values each: fewer than twice those they store), centred
+    # on their means, refined by a second pass (summed, they are off by eps * mean)
+    centred = np.asarray(Xs[:, dense].toarray()) - mean[dense]
+    shift = w @ centred / (weight if weight > 0 else 1.0)
+    mean = mean.copy()
+    mean[dense] += shift
+    centred -= shift
+    weighted = w[:, None] * centred
+    cxy[dense] = weighted.T @ Ey
+    if not cross:
+        cxx[dense] = np.einsum("ij,ij->j", weighted, centred)
+        return mean, cxx, cxy
+    cxx[:, dense] = np.asarray(Xs.T @ weighted) - np.outer(mean, weighted.sum(0))
+    cxx[np.ix_(dense, dense)] = weighted.T @ centred
+    cxx[dense, :] = cxx[:, dense].T
+    return mean, cxx, cxy
+
+
+SOURCE = _SparseSource()
+"""What :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads SciPy
+sparse X through."""
