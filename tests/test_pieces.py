@@ -262,7 +262,21 @@ def test_heavy_ball_contracts_every_curvature_between_the_bounds():
     assert momentum == pytest.approx(((np.sqrt(400) - 1) / (np.sqrt(400) + 1)) ** 2)
     for curv in np.linspace(strong, lipschitz, 50):  # x' = x - rate c x + momentum v
         step = np.array([[1 + momentum - rate * curv, -momentum], [1, 0]])
-        assert np.abs(np.linalg.eigvals(step)).max() <= np.sqrt(momentum) + 1e-6
+        rate_of_contraction = np.abs(np.linalg.eigvals(step)).max()
+        # within 1 % of sqrt(momentum) (the step is a little shorter than Polyak's)
+        assert rate_of_contraction <= 1 - 0.99 * (1 - np.sqrt(momentum))
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e6, 1e8, 1e10, 1e13])
+def test_heavy_ball_stays_stable_with_its_step_rounded_to_float32(kappa):
+    """Keras keeps the learning rate in float32; rounded up, Polyak's exact step
+    leaves the stable range at the largest curvature once kappa exceeds ~1e7."""
+    lipschitz, strong = 25.0, 25.0 / kappa
+    rate, momentum = heavy_ball(lipschitz, strong)
+    up = np.nextafter(np.float32(rate), np.float32(np.inf))  # worst rounding
+    for curv in [lipschitz, strong]:
+        step = np.array([[1 + momentum - float(up) * curv, -momentum], [1, 0]])
+        assert np.abs(np.linalg.eigvals(step)).max() < 1 - 0.5 * (1 - np.sqrt(momentum))
 
 
 def test_curvature_of_rows_and_of_their_sums_agree(problem):
