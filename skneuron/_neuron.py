@@ -637,18 +637,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
         )
-        if X.dtype not in (np.float64, np.float32):
-            X = X.astype(np.float64)
-        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        largest = sample_weight.max(initial=0)
-        if not largest > 0:
-            raise ValueError("sample_weight must not be all zeros.")
-        # the answer does not depend on the weights' scale; their sum must not
-        # overflow, nor tiny ones be flushed to zero by TensorFlow
-        return X, y, sample_weight / largest, largest
+        return _checked_rows(X, y, sample_weight)
 
     def _split(self, sample_weight, rng):
         """Training and held-out rows (``validation_split``)."""
@@ -1196,6 +1185,23 @@ def _source(X, y):
 
         return _sparse.SOURCE
     return _IN_MEMORY
+
+
+def _checked_rows(X, y, sample_weight):
+    """X in float64 or float32 (others converted), y in float64, and the sample
+    weights divided by their largest, which is returned too: the answer does not
+    depend on the weights' scale, and so their sum cannot overflow, nor tiny ones
+    be flushed to zero by TensorFlow. For validated dense or sparse X."""
+    if X.dtype not in (np.float64, np.float32):
+        X = X.astype(np.float64)
+    y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    largest = sample_weight.max(initial=0)
+    if not largest > 0:
+        raise ValueError("sample_weight must not be all zeros.")
+    return X, y, sample_weight / largest, largest
 
 
 def _is_sparse(obj):

@@ -102,22 +102,23 @@ def _spectrum(xx, x_mean, l2, fit_intercept):
     return np.linalg.eigvalsh(hessian)
 
 
-# Polyak's step sits at the edge of stability at the largest curvature: the
-# margin there is only 4 * strong / lipschitz of the step (4e-8 at a condition
-# number of 1e8), less than the 6e-8 by which Keras may round the step, which it
-# keeps in float32. A step shorter by this much keeps the margin (and slows the
-# contraction by about its square root, 0.1 %).
-_STEP_MARGIN = 1e-6
-
-
 def heavy_ball(lipschitz: float, strong: float) -> tuple[float, float]:
     """Polyak's step size and momentum for a quadratic with these curvature
-    bounds: every direction then contracts by about ``sqrt(momentum)`` per epoch,
-    also with the step rounded to float32."""
+    bounds: every direction then contracts by about ``sqrt(momentum)`` per epoch.
+
+    The step is rounded down to a float32 value. Keras keeps the learning rate in
+    float32, and Polyak's step sits at the edge of stability at the largest
+    curvature: the margin there is only ``4 * strong / lipschitz`` of the step (4e-8
+    at a condition number of 1e8), less than the 6e-8 by which rounding to float32
+    could lengthen it.
+    """
     kappa = lipschitz / strong
     momentum = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
     learning_rate = 4 / (np.sqrt(lipschitz) + np.sqrt(strong)) ** 2
-    return float(learning_rate * (1 - _STEP_MARGIN)), float(momentum)
+    rate = np.float32(learning_rate)
+    if rate > learning_rate:
+        rate = np.nextafter(rate, np.float32(0))
+    return float(rate), float(momentum)
 
 
 def step_rule(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
+from sklearn.utils.validation import validate_data
 
 from skneuron._moments import Moments, Residuals, _units
 
@@ -121,17 +121,11 @@ class _SparseSource:
             multi_output=True,
             y_numeric=True,
         )
-        X = X.tocsr()  # rows are taken from it; CSR is returned as it is
-        if X.dtype not in (np.float64, np.float32):
-            X = X.astype(np.float64)
-        y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        largest = sample_weight.max(initial=0)
-        if not largest > 0:
-            raise ValueError("sample_weight must not be all zeros.")
-        return SparseRows(X), y, sample_weight / largest, largest
+        from skneuron._neuron import _checked_rows  # imported by now
+
+        # CSR: rows are taken from it (CSR is returned as it is)
+        X, y, sample_weight, largest = _checked_rows(X.tocsr(), y, sample_weight)
+        return SparseRows(X), y, sample_weight, largest
 
     @staticmethod
     def moments(

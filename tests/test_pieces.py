@@ -267,15 +267,19 @@ def test_heavy_ball_contracts_every_curvature_between_the_bounds():
         assert rate_of_contraction <= 1 - 0.99 * (1 - np.sqrt(momentum))
 
 
-@pytest.mark.parametrize("kappa", [1e2, 1e6, 1e8, 1e10, 1e13])
-def test_heavy_ball_stays_stable_with_its_step_rounded_to_float32(kappa):
-    """Keras keeps the learning rate in float32; rounded up, Polyak's exact step
-    leaves the stable range at the largest curvature once kappa exceeds ~1e7."""
+@pytest.mark.parametrize("kappa", [1.0, 1e2, 1e6, 1e8, 1e10, 1e13])
+def test_heavy_ball_step_is_a_float32_that_stays_stable(kappa):
+    """Keras keeps the learning rate in float32: the step is one already (nothing
+    for Keras to round up), and no longer than Polyak's, so it stays stable at the
+    largest curvature, where Polyak's step rounded up leaves the stable range once
+    kappa exceeds ~1e7."""
     lipschitz, strong = 25.0, 25.0 / kappa
     rate, momentum = heavy_ball(lipschitz, strong)
-    up = np.nextafter(np.float32(rate), np.float32(np.inf))  # worst rounding
+    polyak = 4 / (np.sqrt(lipschitz) + np.sqrt(strong)) ** 2
+    assert float(np.float32(rate)) == rate
+    assert polyak * (1 - 2.0**-23) <= rate <= polyak
     for curv in [lipschitz, strong]:
-        step = np.array([[1 + momentum - float(up) * curv, -momentum], [1, 0]])
+        step = np.array([[1 + momentum - rate * curv, -momentum], [1, 0]])
         assert np.abs(np.linalg.eigvals(step)).max() < 1 - 0.5 * (1 - np.sqrt(momentum))
 
 
