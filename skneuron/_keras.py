@@ -659,7 +659,7 @@ class _Trainer:
         strong = a["strong"] * trained.lipschitz(ops)
         # a gradient at the level of its own rounding cannot shrink any more: on
         # badly conditioned problems that is as close as float64 gets
-        rounding = 16 * np.finfo(np.float64).eps * np.sqrt(self.setup.n_features)
+        rounding = 64 * np.finfo(np.float64).eps * np.sqrt(self.setup.n_features)
         floor = rounding * (a["lipschitz"] * tf.norm(self.variables[0], axis=0) + 1.0)
         limit = tf.maximum(limit, floor / strong)
         cheap = tf.reduce_all(gradient / strong <= limit)

@@ -416,7 +416,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         objective = self._objective(scaling)
         n_rows = data.count if isinstance(data, Gram) else len(data.X)
-        schedule, stopping = self._plan(
+        schedule, stopping, bounds = self._plan(
             objective,
             data,
             _seed(rng),
@@ -428,6 +428,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         result = self._train(
             data, scaling, objective, schedule, stopping, state, validation
         )
+        _warn_unresolved(bounds)
         seen = moments.weighted(weight_scale)  # for partial_fit: weights as given
         self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
         self.singular_ = singular
@@ -519,7 +520,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         seed = stream.seed if stream is not None else _seed(self._random_state(len(X)))
         objective = self._objective(scaling)
         settled = stream is not None and seen is stream.moments  # a chunk seen before
-        schedule, stopping = self._plan(
+        schedule, stopping, _ = self._plan(
             objective,
             data,
             seed,
@@ -763,7 +764,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         first_epoch=0,
         settled=True,
     ):
-        """How to step and when to stop, on this standardized data."""
+        """How to step and when to stop, on this standardized data, and the
+        curvature bounds both come from."""
         bounds = curvature(data, self.fit_intercept, objective.penalty)
         optimizer, automatic = step_rule(
             self.optimizer, self.learning_rate, bounds, batched=batched, settled=settled
@@ -793,7 +795,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             ceiling=1e4 * (bounds.lipschitz / bounds.strong if automatic else 1.0),
             growth=None if automatic else 10.0,
         )
-        return schedule, stopping
+        return schedule, stopping, bounds
 
     def _stream_sums(self, n_features):
         """Whether a stream trains on the sums of the rows seen: the full-batch
@@ -1185,6 +1187,23 @@ def _source(X, y):
 
         return _sparse.SOURCE
     return _IN_MEMORY
+
+
+def _warn_unresolved(bounds):
+    """Warn where X is nearly rank deficient in the units training runs in:
+    directions LinearRegression counts (singular values above 1e-6 of the
+    largest) but too weak for gradient descent to train in float64."""
+    if bounds.unresolved:
+        warnings.warn(
+            "X is nearly rank deficient: in the units NeuronRegressor trains in, "
+            f"its curvature falls to {bounds.unresolved:.1e} of the largest, too "
+            "little for gradient descent to train in float64, so the coefficients "
+            "may differ from the least-squares answer along those directions. "
+            "Remove or combine nearly collinear columns, or add an L2 penalty "
+            "(alpha).",
+            ConvergenceWarning,
+            stacklevel=4,  # fit, all-or-nothing, _fit_context: the caller
+        )
 
 
 def _checked_rows(X, y, sample_weight):

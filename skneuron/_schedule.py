@@ -53,11 +53,14 @@ def is_keras_sgd(optimizer: Any) -> bool:
 class Curvature:
     """Bounds on the curvature of the standardized squared loss plus the L2
     penalty: its largest (``lipschitz``) and smallest non-zero (``strong``)
-    eigenvalues, and the largest curvature a single row can have (``row``)."""
+    eigenvalues, and the largest curvature a single row can have (``row``).
+    ``unresolved`` is the smallest eigenvalue, relative to the largest, that is
+    neither null nor counted in ``strong`` (0.0 if none): see :func:`curvature`."""
 
     lipschitz: float
     strong: float
     row: float
+    unresolved: float = 0.0
 
 
 def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curvature:
@@ -66,8 +69,10 @@ def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curva
     included), and the largest curvature of a single row.
 
     They only set the step size and the convergence test; the weights come from the
-    optimizer's updates. Eigenvalues below 1e-10 of the largest belong to collinear
-    directions that gradient descent never moves along from zero. With more
+    optimizer's updates. Eigenvalues below 1e-12 of the largest belong to collinear
+    directions that gradient descent never moves along from zero (LinearRegression
+    leaves them out too); those up to 1e-10 are too weak to train in float64 and
+    are left out of ``strong``, the smallest reported as ``unresolved``. With more
     features than rows, the non-zero eigenvalues are those of the rows' n x n
     products, which are cheaper.
     """
@@ -89,7 +94,17 @@ def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curva
     top = eig.max(initial=0.0)
     if not top > 0:
         return Curvature(1.0, 1.0, max(row, 1.0))
-    return Curvature(float(top), float(eig[eig > 1e-10 * top].min()), row)
+    resolved = eig > _RESOLVED * top
+    # between LinearRegression's cut-off (singular values above 1e-6 of the
+    # largest count) and ours: directions gradient descent moves along too slowly
+    # (and too inexactly, in float64) to reach their optimum
+    weak = eig[(eig > _NULL * top) & ~resolved] / top
+    unresolved = float(weak.min()) if weak.size else 0.0
+    return Curvature(float(top), float(eig[resolved].min()), row, unresolved)
+
+
+_RESOLVED = 1e-10  # eigenvalues counted in the step and the convergence test
+_NULL = 1e-12  # below: null directions (LinearRegression's rank cut-off, squared)
 
 
 def _spectrum(xx, x_mean, l2, fit_intercept):

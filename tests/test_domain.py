@@ -169,3 +169,15 @@ def test_other_optimizers_stop_on_tol_or_say_what_to_change(diabetes):
         3 * line.ravel() + 1,
     )
     assert reg.n_iter_ < reg.epochs if reg.epochs != "auto" else reg.n_iter_ < 10_000
+
+
+def test_nearly_rank_deficient_x_warns_rather_than_differs_silently():
+    """Singular values down to 5e-6 of the largest: LinearRegression counts them
+    (its cut-off is 1e-6), float64 gradient descent cannot resolve them."""
+    rng = np.random.default_rng(6)
+    U, _ = np.linalg.qr(rng.normal(size=(30, 6)))
+    V, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    X = U @ np.diag([1.0, 0.7, 0.3, 0.1, 0.05, 5e-6]) @ V.T
+    y = rng.normal(size=30)
+    with pytest.warns(ConvergenceWarning, match="nearly rank deficient"):
+        NeuronRegressor(fit_intercept=False).fit(X, y)

@@ -349,3 +349,19 @@ def test_the_pieces_do_not_start_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_curvature_reports_directions_too_weak_to_train():
+    """Eigenvalues between 1e-12 (null, as LinearRegression's rank counts them)
+    and 1e-10 of the largest are left out of ``strong`` and reported."""
+    rng = np.random.default_rng(5)
+    U, _ = np.linalg.qr(rng.normal(size=(40, 4)))
+    V, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    for smallest, unresolved in [(1e-3, 0.0), (5e-6, 2.5e-11), (1e-8, 0.0)]:
+        singular = np.array([1.0, 0.5, 0.1, smallest])
+        X = U @ np.diag(singular) @ V.T * np.sqrt(40)  # X'WX has eigenvalues s²
+        bounds = curvature(Rows(X, X[:, :1], np.ones(40)), False, Penalty.none(4, 1))
+        assert bounds.lipschitz == pytest.approx(1.0)
+        assert bounds.unresolved == pytest.approx(unresolved, rel=1e-4, abs=0)
+        expected = smallest**2 if smallest**2 > 1e-10 else 0.01
+        assert bounds.strong == pytest.approx(expected, rel=1e-4)
