@@ -63,6 +63,10 @@ class Curvature:
     unresolved: float = 0.0
 
 
+_RESOLVED = 1e-10  # eigenvalues counted in the step and the convergence test
+_NULL = 1e-12  # below: null directions (LinearRegression's rank cut-off, squared)
+
+
 def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curvature:
     """The curvature bounds of the standardized problem: the extreme eigenvalues
     of the squared loss's Hessian (the bias direction and the L2 penalty
@@ -101,10 +105,6 @@ def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curva
     weak = eig[(eig > _NULL * top) & ~resolved] / top
     unresolved = float(weak.min()) if weak.size else 0.0
     return Curvature(float(top), float(eig[resolved].min()), row, unresolved)
-
-
-_RESOLVED = 1e-10  # eigenvalues counted in the step and the convergence test
-_NULL = 1e-12  # below: null directions (LinearRegression's rank cut-off, squared)
 
 
 def _spectrum(xx, x_mean, l2, fit_intercept):
