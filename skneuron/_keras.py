@@ -307,9 +307,25 @@ class _Momentum:
 
 def _one_thread():
     """Run a program's ops one after another on the calling thread: its ops are
-    tiny, and handing them to TensorFlow's thread pool costs more than they do
-    (about half the time of an epoch in graph mode)."""
+    tiny, and handing them to TensorFlow's thread pool costs more than they do.
+
+    Only for programs without nested control flow (see :attr:`_Setup.flat`). This
+    executor cannot lower a ``tf.cond`` or an inner ``tf.while_loop`` into the
+    graph; it runs each as a function call that blocks a thread of TensorFlow's
+    inter-op pool while the nested function waits for another. With as many
+    callers as the pool has threads (its default: one per core), every thread
+    waits and none runs: a deadlock. The default executor lowers control flow and
+    never blocks a pool thread, so any number of callers can run at once.
+    """
     return tf.experimental.function_executor_type("SINGLE_THREADED_EXECUTOR")
+
+
+def _executor(setup, xla):
+    """The executor for a call of a program: XLA's own, or in graph mode the
+    single-threaded one where the program is flat (else TensorFlow's default)."""
+    if xla or not setup.flat:
+        return contextlib.nullcontext()
+    return _one_thread()
 
 
 # -- what is baked into a program ----------------------------------------------------
@@ -366,6 +382,13 @@ class _Setup:
     batch_size: int | None
     validate: bool
     early_stopping: bool
+
+    @property
+    def flat(self) -> bool:
+        """Whether the loop nests no control flow in its epochs: full batches
+        (no loop over mini-batches) and a loss of constant curvature (no
+        ``tf.cond`` around the curvature test)."""
+        return self.batch_size is None and self.loss.constant_curvature
 
 
 def _rate_varies(config):
@@ -1103,8 +1126,7 @@ class _Run:
         count = min(self.pace.epochs, stop - self.epoch)
         fresh = not ready and "graph" not in self.trainer.programs  # to be traced
         started = time.perf_counter()
-        one_thread = contextlib.nullcontext() if ready else _one_thread()
-        with _hidden_logs() if fresh else contextlib.nullcontext(), one_thread:
+        with _hidden_logs(), _executor(self.trainer.setup, ready):
             ran, streak, losses, val_losses, gradient, sane = self.trainer.program(
                 ready
             )({**inputs, "max_epochs": tf.constant(count)})
