@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
@@ -521,9 +522,13 @@ class _Trainer:
         if self.momentum is not None:
             values.append(float(config["momentum"]))
         values = [tf.constant(v, t.dtype) for v, t in zip(values, targets, strict=True)]
-        with _hidden_logs() if not self.loaded else contextlib.nullcontext():
-            with _one_thread():
-                self._load(values)
+
+        def load():
+            with _hidden_logs() if not self.loaded else contextlib.nullcontext():
+                with _one_thread():
+                    self._load(values)
+
+        _interruptible(load)
         self.loaded = True
         if _rate_varies(config):
             self.optimizer.learning_rate = float(config["learning_rate"])
@@ -839,6 +844,25 @@ def _signature(setup: _Setup):
     }
 
 
+# -- calls that Ctrl-C does not wait for ---------------------------------------------
+_calls = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="skneuron")
+
+
+def _interruptible(call):
+    """``call()``, from which Ctrl-C returns at once.
+
+    Python acts on a signal only between bytecodes of the main thread, never
+    inside a call into TensorFlow (the first run of a program, which TensorFlow
+    optimizes, can take a second). So the main thread hands such calls to a
+    worker and waits for their result, a wait that a signal ends; an interrupted
+    call runs on to its end in the worker, and its trainer is never reused (see
+    :func:`train`). Other threads, which signals never reach, call directly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    return _calls.submit(call).result()
+
+
 # -- the pool of trainers -------------------------------------------------------------
 class _Pool:
     """Idle trainers by setup, least recently used first; at most ``size`` in all.
@@ -1006,7 +1030,7 @@ def train(
             run.stop = Stop.DIVERGED  # it ends far above where it started
         best = stopping.early_stopping and run.stop is not Stop.DIVERGED
         p = _shape(data)[0]
-        return TrainResult(
+        result = TrainResult(
             state=trainer.state(p, state.epoch + run.epoch, best=best),
             optimizer=OptimizerSpec(_path_of(cls), config),
             losses=losses,
@@ -1014,8 +1038,13 @@ def train(
             stop=run.stop,
             gradient=run.gradient,
         )
-    finally:
+    except Exception:
         _pool.checkin(trainer)
+        raise
+    # Not after Ctrl-C (a BaseException): the trainer may still be in a call that
+    # runs on in the worker (see _interruptible), and is dropped.
+    _pool.checkin(trainer)
+    return result
 
 
 def _setup(data, validation, objective, schedule, stopping, cls, config):
@@ -1049,8 +1078,9 @@ class _Pace:
     an estimate by size at first, then from the calls so far (a call that traced
     or compiled a program does not count)."""
 
-    def __init__(self, values_per_epoch):
-        estimate = 50e-6 + 2e-9 * values_per_epoch  # seconds per epoch, roughly
+    def __init__(self, steps_per_epoch, values_per_epoch):
+        # seconds per epoch, roughly: per step, and per value of the data
+        estimate = 50e-6 * steps_per_epoch + 2e-9 * values_per_epoch
         self.epochs = int(min(max(_CALL_SECONDS / estimate, 1), _CAPACITY))
 
     def update(self, ran, seconds):
@@ -1073,7 +1103,7 @@ class _Run:
             if trainer.setup.sums
             else np.prod(train["X"].shape)
         )
-        self.pace = _Pace(values)
+        self.pace = _Pace(steps, values)
         self.epoch, self.losses, self.val_losses = 0, [], []
         self.stop, self.gradient = Stop.MAX_EPOCHS, None
 
@@ -1126,10 +1156,13 @@ class _Run:
         count = min(self.pace.epochs, stop - self.epoch)
         fresh = not ready and "graph" not in self.trainer.programs  # to be traced
         started = time.perf_counter()
-        with _hidden_logs(), _executor(self.trainer.setup, ready):
-            ran, streak, losses, val_losses, gradient, sane = self.trainer.program(
-                ready
-            )({**inputs, "max_epochs": tf.constant(count)})
+
+        def call():
+            with _hidden_logs(), _executor(self.trainer.setup, ready):
+                program = self.trainer.program(ready)
+                return program({**inputs, "max_epochs": tf.constant(count)})
+
+        ran, streak, losses, val_losses, gradient, sane = _interruptible(call)
         ran = int(ran)
         if not fresh:
             self.pace.update(ran, time.perf_counter() - started)

@@ -186,32 +186,49 @@ def test_an_interrupted_fit_leaves_the_estimator_as_it_was(
 
 
 INTERRUPTED = """
-import sys, numpy as np
+import pickle, sys, time, numpy as np
 from skneuron import NeuronRegressor
 rng = np.random.default_rng(0)
 X = rng.normal(size=(5000, 32)); y = X @ rng.normal(size=32)
-NeuronRegressor(epochs=2).fit(X[:50], y[:50])
-reg = NeuronRegressor(learning_rate=1e-4, tol=None, epochs=10**7, precompute=False)
-print("ready", flush=True)
-try:
-    reg.fit(X, y)
-except KeyboardInterrupt:
-    print("interrupted", hasattr(reg, "coef_"), flush=True)
+reg = NeuronRegressor(epochs=2).fit(X[:50], y[:50])  # TensorFlow started
+for params in [  # each a new setup: the first call traces its program
+    dict(learning_rate=1e-4, tol=None, epochs=10**7, precompute=False),
+    dict(optimizer="adam", batch_size=64, tol=None, epochs=10**6),
+]:
+    before = pickle.dumps(reg.set_params(**params))
+    print("ready", flush=True)
+    try:
+        reg.fit(X, y)
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), pickle.dumps(reg) == before, flush=True)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
-def test_ctrl_c_stops_a_long_fit():
-    """SIGINT reaches Python between calls of the compiled loop, not after all
-    epochs (10**7 here); the benchmark measures how soon."""
+@pytest.mark.parametrize("delay", [0.05, 1.0])
+def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
+    """SIGINT ends a fit of 10**7 epochs: early, in the first call of a new setup
+    (its program traced and first run), or later between calls; the estimator is
+    as it was. The promise is 0.5 s (the benchmark measures it); the test allows
+    ten times that, for a loaded machine."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", INTERRUPTED],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        assert proc.stdout.readline().split() == ["interrupted", "False"]
+        for _ in range(2):
+            assert proc.stdout.readline().strip() == "ready"
+            time.sleep(delay)
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            word, caught, kept = proc.stdout.readline().split()
+            assert (word, kept) == ("interrupted", "True")
+            assert float(caught) - sent < 5.0
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err[-3000:]
     finally:
         proc.kill()
         proc.wait()
