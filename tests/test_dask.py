@@ -33,6 +33,8 @@ import joblib  # noqa: E402
 
 ROWS = (700, 300, 1100, 400, 500)  # row chunks of uneven sizes
 N = sum(ROWS)
+FILE_ROWS = (700, 1, 300, 1100, 2, 400, 497)  # rows per file: uneven, two tiny
+FEATURES = ["x0", "x1", "x2", "x3"]
 
 # The allowance for a fit on Dask against the same fit in memory, from the
 # arithmetic. The two take the same sums in different orders, which changes them
@@ -207,6 +209,79 @@ def test_a_dask_dataframe_keeps_its_feature_names(client, data):
     renamed = dd.from_pandas(frame.rename(columns={"a": "z"}), npartitions=2)
     with pytest.raises(ValueError, match="feature names should match"):
         on_dask.predict(renamed)
+
+
+def write_files(folder, data):
+    """The data as files of FILE_ROWS rows each: Parquet files in
+    ``folder / "parquet"``, CSV files in ``folder / "csv"``; columns FEATURES,
+    y0, y1 and w."""
+    X, Y, w = data
+    frame = pd.DataFrame(X, columns=FEATURES).assign(y0=Y[:, 0], y1=Y[:, 1], w=w)
+    (folder / "parquet").mkdir()
+    (folder / "csv").mkdir()
+    ends = np.cumsum(FILE_ROWS)
+    for k, (start, end) in enumerate(zip(ends - FILE_ROWS, ends, strict=True)):
+        part = frame.iloc[start:end]
+        part.to_parquet(folder / "parquet" / f"part-{k:02d}.parquet", index=False)
+        part.to_csv(folder / "csv" / f"part-{k:02d}.csv", index=False)
+    return folder
+
+
+READERS = {
+    "parquet folder": lambda folder: dd.read_parquet(folder / "parquet"),
+    "csv glob": lambda folder: dd.read_csv(str(folder / "csv" / "*.csv")),
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize(
+    "target, weights",
+    [
+        ("y0", None),
+        ("y0", "column"),  # a Dask Series read from the same files
+        ("y0", "in memory"),
+        (["y0", "y1"], "column"),
+        ("array", "column"),  # y a Dask array in chunks of its own
+    ],
+)
+def test_parquet_folders_and_csv_globs_fit_predict_and_score_as_in_memory(
+    client, data, tmp_path, reader, target, weights
+):
+    """Frames read from several files have partitions of unknown length, which
+    Dask may fuse when it builds their arrays (read_parquet combines small files,
+    into fewer partitions for one column than for four): X, y and the weights
+    come in different row chunks."""
+    frame = READERS[reader](write_files(tmp_path, data))
+    assert not frame.known_divisions  # the lengths of the partitions are unknown
+    X = frame[FEATURES]
+    in_memory_frame = frame.compute()
+    X_in_memory = in_memory_frame[FEATURES]
+    if target == "array":
+        y_in_memory = in_memory_frame["y0"].to_numpy()
+        y = da.from_array(y_in_memory, chunks=1000)
+    else:
+        y, y_in_memory = frame[target], in_memory_frame[target]
+    w, w_in_memory = {
+        None: (None, None),
+        "column": (frame["w"], in_memory_frame["w"]),
+        "in memory": (data[2], data[2]),
+    }[weights]
+
+    in_memory = NeuronRegressor().fit(
+        X_in_memory, y_in_memory, sample_weight=w_in_memory
+    )
+    on_dask = NeuronRegressor().fit(X, y, sample_weight=w)
+    assert_same_fit(on_dask, in_memory)
+    np.testing.assert_array_equal(on_dask.feature_names_in_, FEATURES)
+    predicted = on_dask.predict(X)
+    assert isinstance(predicted, da.Array)
+    assert_same_predictions(
+        predicted.compute(), in_memory.predict(X_in_memory), X_in_memory, on_dask, RTOL
+    )
+    assert on_dask.score(X, y, sample_weight=w) == pytest.approx(
+        in_memory.score(X_in_memory, y_in_memory, sample_weight=w_in_memory),
+        rel=RTOL,
+    )
 
 
 def test_only_the_sums_reach_the_client(client, monkeypatch):
