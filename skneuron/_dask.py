@@ -592,25 +592,43 @@ def _array(weights):
 
 
 def _with_lengths(*collections):
-    """Dask DataFrames and Series as Dask arrays, and Dask arrays with known
-    chunk sizes. Where the lengths of the blocks are unknown, they are computed
-    (one integer per block comes back; the DataFrames' in one pass)."""
+    """Dask DataFrames and Series as Dask arrays, and Dask arrays with known row
+    chunks; other objects unchanged.
+
+    Where the lengths of the row blocks are unknown they are counted, for all the
+    collections in one pass (one integer per block comes back), on the arrays
+    themselves. A DataFrame's partitions are only settled when its array's graph
+    is built: Dask's optimizer may fuse them there (``read_parquet`` of a folder
+    combines small files, into fewer partitions for fewer columns), so counting
+    the DataFrame's partitions can give another number of lengths than the array
+    has blocks. X, y and the weights may thus come in different row chunks;
+    ``_aligned`` and ``_rows_of`` bring them to X's.
+    """
     import dask
 
-    frames = [c for c in collections if _is_frame(c)]
-    lengths = dask.compute(
-        *[[dask.delayed(len)(part) for part in f.to_delayed()] for f in frames]
-    )
-    known = {id(f): n for f, n in zip(frames, lengths, strict=True)}
-    out = []
-    for c in collections:
-        if id(c) in known:
-            c = c.to_dask_array(lengths=tuple(int(n) for n in known[id(c)]))
-        elif _is_dask(c) and np.isnan(c.shape[0]):
-            c = c.copy()  # not the caller's array: this sets its chunk sizes
-            c.compute_chunk_sizes()
-        out.append(c)
-    return tuple(out)
+    arrays = [c.to_dask_array() if _is_frame(c) else c for c in collections]
+    unknown = [k for k, a in enumerate(arrays) if _is_dask(a) and np.isnan(a.shape[0])]
+    counted = dask.compute(*[_block_lengths(arrays[k]) for k in unknown])
+    for k, lengths in zip(unknown, counted, strict=True):
+        arrays[k] = _with_row_chunks(arrays[k], lengths)
+    return tuple(arrays)
+
+
+def _block_lengths(array):
+    """The number of rows of each row block of a Dask array, lazily."""
+    import dask
+
+    blocks = array.to_delayed().reshape(array.numblocks[0], -1)[:, 0]
+    return [dask.delayed(len)(block) for block in blocks]
+
+
+def _with_row_chunks(array, lengths):
+    """The same Dask array (a new object: not the caller's), its row blocks
+    ``lengths`` long."""
+    import dask.array as da
+
+    chunks = (tuple(int(n) for n in lengths), *array.chunks[1:])
+    return da.Array(array.dask, array.name, chunks, meta=array._meta)
 
 
 def _dask_like(obj, other):
