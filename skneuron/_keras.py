@@ -899,10 +899,11 @@ _compiles: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 @atexit.register
 def _finish_compiles():
-    """Let background compiles end before the interpreter does (an XLA compile
-    cut off by the runtime's teardown could crash the exiting process)."""
+    """Let background compiles end before the interpreter does: an XLA compile
+    cut off by the runtime's teardown aborts the exiting process (seen with a
+    compile that a loaded machine took over 10 s to finish, after Ctrl-C)."""
     for thread in list(_compiles):
-        thread.join(timeout=10)
+        thread.join()
 
 
 # -- the inputs ----------------------------------------------------------------------
