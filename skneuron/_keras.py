@@ -877,8 +877,10 @@ class _Pool:
         with self.lock:
             trainers = self.idle.get(setup)
             if trainers:
-                self.idle.move_to_end(setup)
-                return trainers.pop()
+                trainer = trainers.pop()
+                if not trainers:  # no empty lists: eviction takes from the first
+                    del self.idle[setup]
+                return trainer
         return make()
 
     def checkin(self, trainer):

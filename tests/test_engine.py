@@ -150,6 +150,21 @@ def test_the_pool_of_trainers_stays_bounded(diabetes):
     assert sum(map(len, keras_engine._pool.idle.values())) <= keras_engine._POOL_SIZE
 
 
+def test_the_pool_evicts_past_a_trainer_never_returned():
+    """A trainer interrupted by Ctrl-C is dropped, never checked in: the pool
+    keeps no empty entry for its setup, and evicts the oldest idle trainers."""
+    from types import SimpleNamespace
+
+    pool = keras_engine._Pool(2)
+    made = [SimpleNamespace(setup=s) for s in "aab"]
+    pool.checkin(made[0])
+    assert pool.checkout("a", None) is made[0]  # then dropped
+    for trainer in made[1:] + [SimpleNamespace(setup="c")]:
+        pool.checkin(trainer)
+    assert {k: len(v) for k, v in pool.idle.items()} == {"b": 1, "c": 1}
+    assert pool.checkout("a", lambda: "new") == "new"
+
+
 # -- interrupts --------------------------------------------------------------------
 def _interrupt_after_call(monkeypatch, n):
     """Ctrl-C after the ``n``-th call of the compiled loop of every fit."""
