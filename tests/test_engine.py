@@ -156,12 +156,12 @@ def test_the_pool_evicts_past_a_trainer_never_returned():
     from types import SimpleNamespace
 
     pool = keras_engine._Pool(2)
-    made = [SimpleNamespace(setup=s) for s in "aab"]
+    made = [SimpleNamespace(setup=s) for s in "abcd"]
     pool.checkin(made[0])
     assert pool.checkout("a", None) is made[0]  # then dropped
-    for trainer in made[1:] + [SimpleNamespace(setup="c")]:
+    for trainer in made[1:]:
         pool.checkin(trainer)
-    assert {k: len(v) for k, v in pool.idle.items()} == {"b": 1, "c": 1}
+    assert {k: len(v) for k, v in pool.idle.items()} == {"c": 1, "d": 1}
     assert pool.checkout("a", lambda: "new") == "new"
 
 
