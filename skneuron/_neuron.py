@@ -492,7 +492,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         1 000, so that a stream's state stays bounded. ``validation_split`` and
         ``early_stopping`` are not used here, nor ``tol`` and ``epochs`` when
         training on rows. The first call (or :meth:`fit`) fixes the number of
-        features and targets.
+        features and targets. :meth:`summary` refuses a model trained by
+        ``partial_fit``: the number of distinct rows behind its sums is unknown.
 
         Parameters
         ----------
@@ -548,6 +549,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             _warn_unresolved(bounds)
         losses = self.history_["loss"] if stream is not None else []
         self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, passed)
+        self._stream = replace(self._stream, streamed=True)
+        self._inference_stats = None  # fit's: they describe other coefficients
         self.n_iter_ = n_iter + result.n_epochs
         self.history_ = {"loss": (losses + self.history_["loss"])[-_HISTORY_KEPT:]}
         return self
@@ -956,8 +959,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ValueError
             Where the classical formulas do not hold: ``alpha > 0`` (penalty), a
             loss other than ``"squared_error"``, ``positive=True`` with a
-            coefficient at 0, rank-deficient X, or a model not trained by
-            :meth:`fit` (``partial_fit`` records no statistics).
+            coefficient at 0, rank-deficient X, or a model trained by
+            :meth:`partial_fit` (which counts a row each time it is passed, so
+            the number of distinct observations is unknown: fit the data with
+            :meth:`fit` for standard errors).
 
         Warns
         -----
@@ -977,6 +982,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         [ 8.667 40.825] 3.23e-05 0.9982
         """
         check_is_fitted(self)
+        stream = getattr(self, "_stream", None)
         return summarize(
             getattr(self, "_inference_stats", None),
             self.coef_,
@@ -989,6 +995,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             penalized=self.alpha > 0,
             loss=self.loss,
             positive=self.positive,
+            streamed=stream is not None and stream.streamed,
         )
 
 
@@ -996,14 +1003,17 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 class _Stream:
     """What :meth:`NeuronRegressor.partial_fit` continues from: the units the
     state is in, the optimizer it was trained with (resolved to a class path and
-    config) and its state, the seed of the mini-batch order, and the moments of
-    every row trained on so far (None from a 0.1.0 pickle)."""
+    config) and its state, the seed of the mini-batch order, the moments of every
+    row trained on so far (None from a 0.1.0 pickle), and whether
+    ``partial_fit`` added rows to them (``streamed``: then a row counts each time
+    it was passed, and the number of distinct rows is unknown)."""
 
     scaling: _Standardized
     optimizer: OptimizerSpec
     state: TrainState
     seed: int
     moments: Moments | None = None
+    streamed: bool = False
 
     @classmethod
     def from_v010(cls, stream: dict) -> _Stream:
