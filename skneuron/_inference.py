@@ -620,6 +620,7 @@ def summarize(
     penalized: bool = False,
     loss: str = "squared_error",
     positive: bool = False,
+    streamed: bool = False,
 ) -> RegressionResults | list[RegressionResults]:
     """Classical least-squares inference at the trained coefficients.
 
@@ -631,7 +632,7 @@ def summarize(
     Parameters
     ----------
     stats : FitStatistics or None
-        Recorded at the end of ``fit``; None (a model fitted only by
+        Recorded at the end of ``fit``; None (a model trained by
         ``partial_fit``, or pickled before ``summary`` existed) raises.
     coef : array-like of shape (p,) or (t, p)
         The estimator's ``coef_``; 1-D gives one result, 2-D a list.
@@ -656,6 +657,10 @@ def summarize(
     positive : bool, default=False
         Whether the coefficients were constrained non-negative: refused when a
         coefficient sits on the bound (is exactly 0).
+    streamed : bool, default=False
+        Whether ``partial_fit`` trained the model: refused, since it counts a
+        row each time it is passed, so the number of distinct rows behind its
+        sums (the residual degrees of freedom) is unknown.
 
     Returns
     -------
@@ -665,12 +670,12 @@ def summarize(
     Raises
     ------
     ValueError
-        If the classical formulas do not hold: a penalty, a loss other than the
-        squared error, a coefficient on its ``positive`` bound, rank-deficient X,
-        no residual degrees of freedom, non-finite statistics, standard errors
-        that over- or underflow float64, or coefficients
-        that are not those the statistics were recorded at (changed by
-        ``partial_fit``).
+        If the classical formulas do not hold: a model trained by
+        ``partial_fit``, a penalty, a loss other than the squared error, a
+        coefficient on its ``positive`` bound, rank-deficient X, no residual
+        degrees of freedom, non-finite statistics, standard errors that over- or
+        underflow float64, or coefficients that are not those the statistics
+        were recorded at.
 
     Warns
     -----
@@ -679,7 +684,7 @@ def summarize(
         ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum.
     """
     alpha = _check_alpha(alpha)
-    _refuse_objective(stats, penalized, loss)
+    _refuse_objective(stats, penalized, loss, streamed)
     coef2d, intercept1d = _recorded_coefficients(stats, coef, intercept)
     if positive:
         _refuse_on_bound(coef2d, feature_names)
@@ -720,12 +725,20 @@ def summarize(
 
 
 # -- summarize's refusals: where the classical formulas do not describe the fit ----
-def _refuse_objective(stats, penalized, loss):
-    """Refuse a model without statistics, a penalized fit and a robust loss."""
+def _refuse_objective(stats, penalized, loss, streamed):
+    """Refuse a stream, a model without statistics, a penalized fit and a robust
+    loss."""
+    if streamed:
+        raise ValueError(
+            "No standard errors after partial_fit(): it counts a row each time it "
+            "is passed, so the number of distinct observations behind its sums is "
+            "unknown, and with it the residual degrees of freedom and the error "
+            "variance. Fit the data with fit() for standard errors."
+        )
     if stats is None:
         raise ValueError(
             "summary() needs the statistics recorded by fit(); this model has "
-            "none (partial_fit() does not record them): call fit() first."
+            "none (it was saved before summary() existed): call fit() first."
         )
     if penalized:
         raise ValueError(
@@ -753,7 +766,7 @@ def _recorded_coefficients(stats, coef, intercept):
     ):
         raise ValueError(
             "The coefficients differ from those fit() recorded statistics for "
-            "(partial_fit() changed them): call fit() again for a summary."
+            "(they were changed after fit()): call fit() again for a summary."
         )
     return coef2d, intercept1d
 

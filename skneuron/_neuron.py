@@ -9,7 +9,6 @@ starts) and sets the fitted attributes from the one result it gets back.
 from __future__ import annotations
 
 import functools
-import hashlib
 import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral, Real
@@ -222,7 +221,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Names of features seen during :meth:`fit`, when X has string column names.
 
     n_iter_ : int
-        Number of epochs run (by :meth:`partial_fit`: the number of calls).
+        Number of epochs run (:meth:`partial_fit` adds the epochs of each call).
 
     history_ : dict of list
         ``{"loss": [...]}``, the (sample-weighted) mean loss of each epoch in the
@@ -230,7 +229,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``loss="squared_error"``, the mean absolute error or the mean Huber loss
         otherwise; penalties not included); with ``validation_split`` also
         ``"val_loss"``, the same measured on the held-out rows after each epoch.
-        :meth:`partial_fit` appends one entry per call.
+        :meth:`partial_fit` appends the losses of the epochs it trains, and
+        keeps the last 1 000.
 
     model_ : keras.Model
         The trained neuron in the original units: its ``Dense`` kernel is
@@ -281,11 +281,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     ``ConvergenceWarning``. Any other optimizer trains the plain absolute error
     with its subgradient, as Keras does.
 
-    :meth:`partial_fit` keeps the sums of every distinct chunk it has seen and
-    standardizes with them; with the squared loss and full batches each call is
-    one optimizer step on the loss over all the rows seen (plain gradient
-    descent's step while new chunks arrive, the heavy ball's once they repeat),
-    so passes over the same chunks converge to :meth:`fit`'s answer on them.
+    :meth:`partial_fit` counts every row each time it is passed and keeps the
+    sums of all the rows passed; with the squared loss and full batches each call
+    trains on those sums until the convergence test holds, as :meth:`fit` does,
+    so that after any whole number of passes over the same rows, in any order,
+    the coefficients are :meth:`fit`'s answer on them.
 
     Examples
     --------
@@ -409,7 +409,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         singular = _singular_values(
             moments, X, sample_weight, train, self.fit_intercept, weight_scale
         )
-        scaling = self._metric(moments, singular)
+        scaling = self._metric(moments)
         prepare = _summed if sums else _standardized
         data, validation = prepare(
             source, X, Y, sample_weight, (train, val), moments, scaling
@@ -423,6 +423,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             epochs=self.epochs,
             tol=self.tol,
             batched=(self.batch_size or n_rows) < n_rows,
+            early_stopping=self.early_stopping,
         )
         state = self._initial_state(scaling)
         result = self._train(
@@ -453,36 +454,46 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     @_all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
-        """Add a chunk of rows to the data seen and train one more epoch.
+        """Add a chunk of rows to the rows passed so far and train on them.
 
-        A stream of calls converges to what :meth:`fit` gives on all the rows
-        seen (each row counted as many times as it was passed). Precisely, each
-        call:
+        One rule: every row counts each time it is passed, as in
+        :class:`~sklearn.linear_model.SGDRegressor` and every streaming
+        estimator. A chunk passed twice weighs twice, and k passes over the
+        same rows, in whatever order within and across chunks, are those rows
+        repeated k times, whose least-squares answer is :meth:`fit`'s on them.
+        Each call:
 
-        - adds the chunk's weighted moments to those of every row seen before (by
-          earlier calls, or by :meth:`fit`), in one pass over the chunk; a chunk
-          passed again (the same rows, targets and weights, to the byte) is not
-          counted twice, so that passes over the same chunks train on the sums of
-          the data they hold;
-        - standardizes with those moments: the units are kept while they still
-          fit (scales within a factor 2, offsets within half a standard deviation)
-          so that the optimizer's state (momentum) carries over, and renewed
-          otherwise, the weights re-expressed in them and the optimizer restarted
-          (an unrepresentative first chunk fixes nothing for later); once the
-          chunks repeat, they are made exact;
-        - trains one epoch. With the squared loss and full batches that is one
-          optimizer step on the loss over all the rows seen, computed from their
-          sums (the automatic step: plain gradient descent's for their curvature
-          while new chunks arrive, the heavy ball's once they repeat). For
-          other losses or with ``batch_size``, it is one epoch over the chunk's rows
-          (mini-batches if ``batch_size`` is set) with a step no single row can
-          overshoot.
+        - adds the chunk's weighted moments to those of every row passed before
+          (by earlier calls, or by :meth:`fit`), in one pass over the chunk: the
+          stream keeps O(n_features**2) numbers, whatever the number of chunks;
+        - with the squared loss and full batches (``batch_size=None``; and
+          ``precompute=True``, or ``"auto"`` up to 2048 features), trains on the
+          sums of all the rows passed until the convergence test holds, as
+          :meth:`fit` does on its sums (the same ``tol``, ``n_iter_no_change``
+          and ``epochs``), in units made afresh from those sums, starting from
+          the current coefficients with a fresh optimizer. After every whole
+          number of passes over the same rows the coefficients are then
+          :meth:`fit`'s answer on them, to ``tol``; between, they are the answer
+          on the rows passed so far;
+        - with other losses or with ``batch_size``, trains one epoch over the
+          chunk's own rows (mini-batches if ``batch_size`` is set), as
+          ``SGDRegressor.partial_fit`` does, continuing the optimizer's state
+          (with the automatic step: one no single row can overshoot). The units
+          come from all the rows passed and are kept while they still fit
+          (scales within a factor 2, offsets within half a standard deviation),
+          so that the optimizer's state carries over; otherwise the weights are
+          re-expressed in new units and the optimizer restarts. These streams
+          approach :meth:`fit`'s answer only as stochastic gradient descent
+          does: they wander about it, by an amount the step size sets.
 
-        ``n_iter_`` counts the epochs trained (one per call, after those of
-        :meth:`fit`) and ``history_["loss"]`` gains one value per call: the loss
-        over all rows seen (on the chunk, when training on rows).
-        ``validation_split``, ``early_stopping`` and ``tol`` are not used here; the
-        first call (or :meth:`fit`) fixes the number of features and targets.
+        ``n_iter_`` counts the epochs trained (after those of :meth:`fit`), and
+        ``history_["loss"]`` gains the loss of each: over all the rows passed when
+        training on their sums, over the chunk otherwise; it keeps the last
+        1 000, so that a stream's state stays bounded. ``validation_split`` and
+        ``early_stopping`` are not used here, nor ``tol`` and ``epochs`` when
+        training on rows. The first call (or :meth:`fit`) fixes the number of
+        features and targets. :meth:`summary` refuses a model trained by
+        ``partial_fit``: the number of distinct rows behind its sums is unknown.
 
         Parameters
         ----------
@@ -510,35 +521,38 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             )
         sums = self._stream_sums(X.shape[1])
         cross = sums or X.shape[1] <= 256  # X'WX: for sums, or where it is cheap
-        seen, digests = _seen(stream, X, Y, sample_weight * weight_scale, cross)
-        scaling, state = self._stream_units(stream, seen)
-        if sums:
-            data = seen.gram(seen, scaling, self.fit_intercept)
+        passed = _passed(stream, X, Y, sample_weight * weight_scale, cross)
+        if sums:  # fit's units for these sums, and the weights reached in them
+            scaling = self._metric(passed)
+            state = self._restarted(stream, scaling)
+            data = passed.gram(passed, scaling, self.fit_intercept)
         else:
+            scaling, state = self._stream_units(stream, passed)
             data = Rows(*scaling.transform(X, Y), sample_weight)
         n_iter = getattr(self, "n_iter_", 0) if stream is not None else 0
         seed = stream.seed if stream is not None else _seed(self._random_state(len(X)))
         objective = self._objective(scaling)
-        settled = stream is not None and seen is stream.moments  # a chunk seen before
-        schedule, stopping, _ = self._plan(
+        schedule, stopping, bounds = self._plan(
             objective,
             data,
             seed,
-            epochs=1,
-            tol=None,
+            epochs=self.epochs if sums else 1,
+            tol=self.tol if sums else None,
             batched=not sums,
             first_epoch=n_iter,
-            settled=settled,
         )
         if not _continues(stream, state, schedule.optimizer):
             state = replace(state, slots=None)  # a fresh optimizer
         state = replace(state, epoch=n_iter)
         result = self._train(data, scaling, objective, schedule, stopping, state, None)
+        if sums:
+            _warn_unresolved(bounds)
         losses = self.history_["loss"] if stream is not None else []
-        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
-        self._stream = replace(self._stream, digests=digests)
-        self.n_iter_ = n_iter + 1
-        self.history_ = {"loss": losses + self.history_["loss"]}
+        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, passed)
+        self._stream = replace(self._stream, streamed=True)
+        self._inference_stats = None  # fit's: they describe other coefficients
+        self.n_iter_ = n_iter + result.n_epochs
+        self.history_ = {"loss": (losses + self.history_["loss"])[-_HISTORY_KEPT:]}
         return self
 
     def predict(self, X):
@@ -685,7 +699,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         moments = Moments.of(X, Y, sample_weight, cross=False)
         return moments.with_gram(gram / weight_scale)
 
-    def _metric(self, moments, singular):
+    def _metric(self, moments):
         """The units the neuron trains in: X standardized (each column scaled to
         unit variance), except where that would change the answer or slow it:
 
@@ -761,14 +775,14 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         epochs,
         tol,
         batched,
+        early_stopping=False,
         first_epoch=0,
-        settled=True,
     ):
         """How to step and when to stop, on this standardized data, and the
         curvature bounds both come from."""
         bounds = curvature(data, self.fit_intercept, objective.penalty)
         optimizer, automatic = step_rule(
-            self.optimizer, self.learning_rate, bounds, batched=batched, settled=settled
+            self.optimizer, self.learning_rate, bounds, batched=batched
         )
         smooth = automatic and not objective.loss.differentiable
         if epochs == "auto":
@@ -786,7 +800,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         stopping = Stopping(
             max_epochs=epochs,
             patience=self.n_iter_no_change,
-            early_stopping=self.early_stopping and tol is not None,
+            early_stopping=early_stopping and tol is not None,
             strong=bounds.strong,
             lipschitz=bounds.lipschitz,
             # the heavy ball is stable by construction, yet its loss may rise by
@@ -806,23 +820,27 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             return possible and n_features <= 2048
         return possible and bool(self.precompute)
 
-    def _stream_units(self, stream, seen):
-        """The standardization a stream trains in, and its state in those units.
+    def _stream_units(self, stream, passed):
+        """The units a stream trains on rows in, and its state in them.
 
-        From the moments of the rows seen. While new chunks arrive the units are
-        kept as long as they still fit (scales within a factor 2, offsets within
-        half a standard deviation), so that the optimizer's state carries over;
-        on a chunk seen before (the data no longer changes) they are made exact
-        once. When the units change, the weights are re-expressed in them and the
-        optimizer restarts."""
-        fresh = seen.scaling(self.fit_intercept)
+        From the moments of the rows passed. The stream's units are kept while
+        they still fit (scales within a factor 2, offsets within half a standard
+        deviation), so that the optimizer's state carries over; otherwise the
+        weights are re-expressed in new units and the optimizer restarts."""
+        fresh = passed.scaling(self.fit_intercept)
+        if stream is not None and _fits(stream.scaling, fresh):
+            return stream.scaling, stream.state
+        return fresh, self._restarted(stream, fresh)
+
+    def _restarted(self, stream, scaling):
+        """The weights a stream reached, in the units of ``scaling``, for a fresh
+        optimizer (without a stream: where :meth:`fit` starts)."""
         if stream is None:
-            return fresh, self._initial_state(fresh)
-        old = stream.scaling
-        if _fits(old, fresh, exactly=seen is stream.moments):
-            return old, stream.state
-        coef, intercept = old.to_original(stream.state.kernel, stream.state.bias)
-        return fresh, TrainState(*fresh.to_standardized(coef, intercept))
+            return self._initial_state(scaling)
+        coef, intercept = stream.scaling.to_original(
+            stream.state.kernel, stream.state.bias
+        )
+        return TrainState(*scaling.to_standardized(coef, intercept))
 
     def _initial_state(self, scaling):
         """Start from zero, or from the previous fit with ``warm_start``."""
@@ -941,8 +959,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ValueError
             Where the classical formulas do not hold: ``alpha > 0`` (penalty), a
             loss other than ``"squared_error"``, ``positive=True`` with a
-            coefficient at 0, rank-deficient X, or a model not trained by
-            :meth:`fit` (``partial_fit`` records no statistics).
+            coefficient at 0, rank-deficient X, or a model trained by
+            :meth:`partial_fit` (which counts a row each time it is passed, so
+            the number of distinct observations is unknown: fit the data with
+            :meth:`fit` for standard errors).
 
         Warns
         -----
@@ -962,6 +982,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         [ 8.667 40.825] 3.23e-05 0.9982
         """
         check_is_fitted(self)
+        stream = getattr(self, "_stream", None)
         return summarize(
             getattr(self, "_inference_stats", None),
             self.coef_,
@@ -974,6 +995,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             penalized=self.alpha > 0,
             loss=self.loss,
             positive=self.positive,
+            streamed=stream is not None and stream.streamed,
         )
 
 
@@ -981,15 +1003,17 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 class _Stream:
     """What :meth:`NeuronRegressor.partial_fit` continues from: the units the
     state is in, the optimizer it was trained with (resolved to a class path and
-    config) and its state, the seed of the mini-batch order, and the moments of
-    every row trained on so far (None from a 0.1.0 pickle)."""
+    config) and its state, the seed of the mini-batch order, the moments of every
+    row trained on so far (None from a 0.1.0 pickle), and whether
+    ``partial_fit`` added rows to them (``streamed``: then a row counts each time
+    it was passed, and the number of distinct rows is unknown)."""
 
     scaling: _Standardized
     optimizer: OptimizerSpec
     state: TrainState
     seed: int
     moments: Moments | None = None
-    digests: frozenset = frozenset()
+    streamed: bool = False
 
     @classmethod
     def from_v010(cls, stream: dict) -> _Stream:
@@ -1008,36 +1032,20 @@ class _Stream:
         return cls(scaling, OptimizerSpec(path, config), state, stream["seed"])
 
 
-def _seen(stream, X, Y, sample_weight, cross):
-    """The moments of every distinct chunk seen, the stream's and this one, and
-    the digests of the chunks: a chunk passed again (the same rows, targets and
-    weights, to the byte) is not counted twice, so that passes over the same
-    chunks keep the sums of the data they hold."""
+def _passed(stream, X, Y, sample_weight, cross):
+    """The moments of every row passed so far, the stream's and this chunk's: a
+    row counts each time it is passed."""
     before = None if stream is None else stream.moments
-    digests = frozenset() if stream is None else stream.digests
-    digest = _digest(X, Y, sample_weight)
-    if before is not None and digest in digests:
-        return before, digests
-    if before is not None:
-        cross = before.cross  # as the stream began (a changed setting would not fit)
-    chunk = Moments.of(X, Y, sample_weight, like=before, cross=cross)
-    return (chunk if before is None else before.merge(chunk)), digests | {digest}
+    if before is None:
+        return Moments.of(X, Y, sample_weight, cross=cross)
+    # X'WX whole or not as the stream began (a changed setting would not fit)
+    chunk = Moments.of(X, Y, sample_weight, like=before, cross=before.cross)
+    return before.merge(chunk)
 
 
-def _digest(*arrays):
-    """A digest of the arrays' shapes and bytes."""
-    digest = hashlib.blake2b(digest_size=16)
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(repr((array.shape, array.dtype.str)).encode())
-        digest.update(memoryview(array).cast("B"))
-    return digest.hexdigest()
-
-
-def _fits(old, new, exactly):
+def _fits(old, new):
     """Whether standardization ``old`` still fits data standardized by ``new``:
-    the same to rounding (``exactly``), or scales within a factor 2 and offsets
-    within half a standard deviation."""
+    scales within a factor 2 and offsets within half a standard deviation."""
     pairs = [
         (old.X_offset, old.X_scale, new.X_offset, new.X_scale),
         (old.Y_offset, old.Y_scale, new.Y_offset, new.Y_scale),
@@ -1045,10 +1053,6 @@ def _fits(old, new, exactly):
     for old_offset, old_scale, offset, scale in pairs:
         ratio = scale / old_scale
         shift = np.abs(offset - old_offset) / scale
-        if exactly and not (
-            np.allclose(ratio, 1, rtol=1e-12) and np.all(shift < 1e-12)
-        ):
-            return False
         if np.any(~((0.5 <= ratio) & (ratio <= 2))) or np.any(~(shift <= 0.5)):
             return False
     return True
@@ -1227,6 +1231,8 @@ def _is_sparse(obj):
     """Whether ``obj`` is a SciPy sparse matrix or array (told without SciPy)."""
     return type(obj).__module__.startswith("scipy.sparse")
 
+
+_HISTORY_KEPT = 1_000  # epochs of losses partial_fit keeps in history_ (bounded)
 
 _RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
 # LinearRegression's lstsq with its default tol, 1e-6, as cond)

@@ -142,16 +142,14 @@ def step_rule(
     bounds: Curvature,
     *,
     batched: bool,
-    settled: bool = True,
 ) -> tuple[OptimizerSpec, bool]:
     """The optimizer a fit trains with, and whether its step is the automatic one.
 
     With ``learning_rate="auto"``, Keras' SGD gets Polyak's heavy-ball step and
-    momentum (full batch), or a step no single row can overshoot with
-    (mini-batches, chunks of a stream); on a problem that is not ``settled`` yet
-    (a stream's sums while new chunks arrive) plain gradient descent's ``1 /
-    lipschitz``, which momentum from an earlier problem cannot throw off. Any other
-    optimizer keeps its own rate. A float sets the rate of any optimizer.
+    momentum (full batch: a fit, or a stream's call on the sums of the rows
+    passed), or a step no single row can overshoot with (mini-batches, a stream's
+    chunks of rows). Any other optimizer keeps its own rate. A float sets the
+    rate of any optimizer.
     """
     if learning_rate != "auto":
         return OptimizerSpec(optimizer, {"learning_rate": float(learning_rate)}), False
@@ -159,8 +157,6 @@ def step_rule(
         return OptimizerSpec(optimizer), False
     if batched:
         config = {"learning_rate": 1.0 / bounds.row, "momentum": 0.0}
-    elif not settled:
-        config = {"learning_rate": 1.0 / bounds.lipschitz, "momentum": 0.0}
     else:
         rate, momentum = heavy_ball(bounds.lipschitz, bounds.strong)
         config = {"learning_rate": rate, "momentum": momentum}

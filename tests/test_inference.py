@@ -301,13 +301,20 @@ def test_refuses_standard_errors_out_of_float64_range(small, scale):
 
 
 def test_refuses_after_partial_fit(small):
+    """partial_fit counts a row each time it is passed: the number of distinct
+    observations behind its sums, and so the residual degrees of freedom, is
+    unknown. Never guessed: refused, with the reason, until the next fit."""
     X, y = small
+    why = r"partial_fit\(\): it counts a row each time it is passed.*fit\(\)"
     reg = NeuronRegressor().fit(X, y)
-    reg.partial_fit(X, y)
-    with pytest.raises(ValueError, match=r"partial_fit\(\) changed them"):
+    reg.partial_fit(X, y)  # the same rows again: the same coefficients
+    with pytest.raises(ValueError, match=why):
         reg.summary()
-    with pytest.raises(ValueError, match=r"partial_fit\(\) does not record"):
+    with pytest.raises(ValueError, match=why):
         NeuronRegressor().partial_fit(X, y).summary()
+    with pytest.raises(ValueError, match=why):  # pickled, it says the same
+        pickle.loads(pickle.dumps(reg)).summary()
+    assert reg.fit(X, y).summary().nobs == len(y)
 
 
 def test_warns_when_training_stopped_short(diabetes):

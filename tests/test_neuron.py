@@ -246,7 +246,7 @@ def test_global_state_untouched(tutorials):
     X, y = tutorials["tutorial1"]
     NeuronRegressor(batch_size=8, epochs=3, tol=None, random_state=0).fit(X, y)
     _ = NeuronRegressor().fit(X, y).model_  # random_state=None, nothing random
-    NeuronRegressor(epochs=3).partial_fit(X, y)
+    NeuronRegressor(epochs=3, tol=None).partial_fit(X, y)
     assert keras.config.floatx() == floatx
     now = np.random.get_state()  # the key and the position in it
     np.testing.assert_array_equal(now[1], np_state[1])
