@@ -26,6 +26,9 @@ def _installed(package):
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # the documentation's pages fit many estimators each
+        if isinstance(item, pytest.DoctestItem) and item.path.suffix == ".rst":
+            item.add_marker(pytest.mark.slow)
     for prefix, package in _OPTIONAL_DOCTESTS.items():
         if _installed(package):
             continue

@@ -24,6 +24,8 @@ from sklearn.linear_model import LinearRegression
 from skneuron import NeuronRegressor
 from skneuron._cli import SAVED_FORMAT, main
 
+pytestmark = pytest.mark.slow  # the command in fresh processes
+
 ROOT = Path(__file__).parents[1]
 
 

@@ -1,6 +1,7 @@
 """scikit-learn's estimator checks, all of them, on the default estimator and on
 the training options that change how fit works."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skneuron import NeuronRegressor
@@ -27,9 +28,15 @@ EXPECTED_FAILED_CHECKS = {
 }
 
 
+@parametrize_with_checks([NeuronRegressor()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
 @parametrize_with_checks(
-    [NeuronRegressor(), MINI_BATCH, HUBER, HELD_OUT],
+    [MINI_BATCH, HUBER, HELD_OUT],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(id(est), {}),
 )
-def test_sklearn_compatible_estimator(estimator, check):
+def test_sklearn_compatible_training_options(estimator, check):
     check(estimator)

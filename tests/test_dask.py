@@ -31,6 +31,8 @@ pd = pytest.importorskip("pandas")
 
 import joblib  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a Dask cluster per module, and Parquet/CSV files
+
 ROWS = (700, 300, 1100, 400, 500)  # row chunks of uneven sizes
 N = sum(ROWS)
 FILE_ROWS = (700, 1, 300, 1100, 2, 400, 497)  # rows per file: uneven, two tiny

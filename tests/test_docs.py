@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # Sphinx builds
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
@@ -117,6 +119,7 @@ needs_sphinx_docs = pytest.mark.skipif(
 
 CONF = """
 import sys
+
 sys.path.insert(0, {ext!r})
 extensions = {extensions!r}
 intersphinx_mapping = {{

@@ -112,6 +112,7 @@ def test_absolute_error_with_l1_is_quantile_regression(alpha):
     assert reg.intercept_ == pytest.approx(ref.intercept_, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_absolute_error_on_diabetes_reaches_the_linear_program(diabetes):
     """Badly conditioned and not smooth: within 1e-5 of the objective of the
     exact linear program (scipy's HiGHS)."""

@@ -181,6 +181,7 @@ def _interrupt_after_call(monkeypatch, n):
     monkeypatch.setattr(keras_engine, "_CALL_SECONDS", 1e-4)  # many short calls
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_an_interrupted_fit_leaves_the_estimator_as_it_was(
     diabetes, method, monkeypatch
@@ -250,6 +251,7 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
 
 
 # -- the Keras backend and the console ------------------------------------------------
+@pytest.mark.slow
 def test_another_keras_backend_is_a_clear_error(tmp_path, diabetes):
     X, y = diabetes
     path = tmp_path / "reg.pkl"
@@ -273,6 +275,7 @@ def reg_predict(path):
     return pickle.loads(path.read_bytes()).predict(np.ones((1, 10)))[0]
 
 
+@pytest.mark.slow
 def test_tensorflow_logs_stay_hidden_when_tensorflow_came_first():
     code = (
         "import sys, tensorflow, numpy as np;"

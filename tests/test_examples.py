@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # runs every example
+
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("plot_*.py"))
 # Examples of an optional dependency run only where it is installed.
 NEEDS = {"plot_scikeras": "scikeras"}

@@ -112,6 +112,7 @@ def test_a_failed_refit_leaves_the_fitted_state_whole(data, trigger, monkeypatch
     _assert_same(reg, state, X)
 
 
+@pytest.mark.slow
 def test_an_interrupted_refit_leaves_the_fitted_state_whole(data, monkeypatch):
     from skneuron import _keras
 

@@ -176,6 +176,7 @@ def test_two_threads_match_sequential_fits(diabetes):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_grid_search_in_processes_matches_one_process(diabetes):
     X, y = diabetes
     grid = {"learning_rate": ["auto", 0.05], "optimizer": ["sgd", "adam"]}
@@ -189,6 +190,7 @@ def test_grid_search_in_processes_matches_one_process(diabetes):
     )
 
 
+@pytest.mark.slow
 def test_fresh_process_predicts_the_same(fitted, diabetes, tmp_path):
     X, _ = diabetes
     path = tmp_path / "reg.pkl"
@@ -208,6 +210,7 @@ def test_fresh_process_predicts_the_same(fitted, diabetes, tmp_path):
     assert float(bias) == pytest.approx(fitted.intercept_, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_many_setups_in_one_process_log_no_retracing_warning(diabetes):
     import logging
 
@@ -243,6 +246,7 @@ def _rss_mb():
     raise OSError("no VmRSS")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_many_fits_of_clones_do_not_grow(diabetes):
     """A short version of benchmarks/bench_long_run.py: memory and graphs stay put."""

@@ -219,6 +219,7 @@ def test_same_random_state_same_coefficients(tutorials):
     assert a.coef_[0] != c.coef_[0]
 
 
+@pytest.mark.slow
 def test_same_random_state_across_processes():
     code = (
         "import numpy as np; from skneuron import NeuronRegressor;"
@@ -255,6 +256,7 @@ def test_global_state_untouched(tutorials):
     assert keras.layers.Dense(1).name == "dense"  # no Keras name counter was bumped
 
 
+@pytest.mark.slow
 def test_import_is_light_and_predict_needs_no_tensorflow(tmp_path, diabetes):
     X, y = diabetes
     reg = NeuronRegressor().fit(X, y)

@@ -341,6 +341,7 @@ def test_stages_smooth_down_to_tol():
     assert stream.loss.epsilon == pytest.approx(0.1)
 
 
+@pytest.mark.slow
 def test_the_pieces_do_not_start_tensorflow():
     code = (
         "import sys; import skneuron, skneuron._loss, skneuron._objective, "

@@ -18,6 +18,8 @@ from sklearn.linear_model import ElasticNet, LinearRegression, Ridge
 
 from skneuron import NeuronRegressor
 
+pytestmark = pytest.mark.slow  # Hypothesis properties over many fits
+
 seeds = st.integers(0, 2**32 - 1)
 
 

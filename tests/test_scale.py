@@ -10,6 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skneuron import NeuronRegressor
 
+pytestmark = pytest.mark.slow  # large data
+
 
 @pytest.fixture(scope="module")
 def data():

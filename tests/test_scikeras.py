@@ -19,6 +19,8 @@ from scikeras.wrappers import KerasRegressor  # noqa: E402
 from skneuron import NeuronRegressor  # noqa: E402
 from skneuron._scikeras import neuron_model  # noqa: E402
 
+pytestmark = pytest.mark.slow  # scikeras' Keras models
+
 
 def regressor(**params):
     """Full-batch Adam, quiet; the weights start at zero, so fits are deterministic."""

@@ -273,6 +273,7 @@ def test_sixty_reshuffled_passes_reach_the_full_fit(diabetes, diabetes_fit):
     assert _relative(stream, NeuronRegressor().fit(X, y)) < 1e-6
 
 
+@pytest.mark.slow
 def test_an_unrepresentative_first_chunk_fixes_nothing(diabetes, diabetes_fit):
     """One row first (every column constant in it), then ordinary chunks: the
     units and the step follow the data seen, not the first chunk."""
@@ -460,6 +461,7 @@ def test_partial_fit_after_fit_joins_fits_rows(diabetes, diabetes_fit):
     assert _relative(reg, diabetes_fit) < 1e-6
 
 
+@pytest.mark.slow
 def test_estimators_pickled_by_0_1_0_load_predict_and_continue():
     """tests/data/skneuron-0.1.0.pkl was written by skneuron 0.1.0: a fitted
     estimator and two partial_fit streams (plain SGD, and Adam in mini-batches).
