@@ -129,6 +129,7 @@ def test_absolute_error_on_diabetes_reaches_the_linear_program(diabetes):
 
 
 # -- slow convergence ---------------------------------------------------------------
+@pytest.mark.slow
 def test_a_badly_conditioned_problem_converges_within_the_default_budget():
     """100 x 100, no intercept, condition number 2e3 (4e6 for the Hessian)."""
     rng = np.random.default_rng(0)
@@ -159,6 +160,7 @@ def test_huber_with_few_inliers_matches_its_objectives_minimum():
 
 
 # -- other optimizers ---------------------------------------------------------------
+@pytest.mark.slow
 def test_other_optimizers_stop_on_tol_or_say_what_to_change(diabetes):
     X, y = diabetes
     with pytest.warns(ConvergenceWarning, match="learning_rate.*optimizer='sgd'"):
@@ -172,6 +174,7 @@ def test_other_optimizers_stop_on_tol_or_say_what_to_change(diabetes):
     assert reg.n_iter_ < reg.epochs if reg.epochs != "auto" else reg.n_iter_ < 10_000
 
 
+@pytest.mark.slow
 def test_nearly_rank_deficient_x_warns_rather_than_differs_silently():
     """Singular values down to 5e-6 of the largest: LinearRegression counts them
     (its cut-off is 1e-6), float64 gradient descent cannot resolve them."""

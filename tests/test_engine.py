@@ -143,6 +143,7 @@ def test_fits_do_not_depend_on_what_was_compiled_before(diabetes):
     np.testing.assert_array_equal(again, first)
 
 
+@pytest.mark.slow
 def test_the_pool_of_trainers_stays_bounded(diabetes):
     X, y = diabetes
     for p in range(1, 11):

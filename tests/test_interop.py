@@ -158,6 +158,7 @@ def test_X_is_never_modified_whatever_copy_X(shape, fit_intercept, copy_X):
     np.testing.assert_array_equal(X, before)
 
 
+@pytest.mark.slow
 def test_two_threads_match_sequential_fits(diabetes):
     X, y = diabetes
     params = [dict(), dict(batch_size=32, epochs=20, tol=None, random_state=0)]

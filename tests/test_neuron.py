@@ -167,6 +167,7 @@ def test_convergence_warning_and_fixed_epochs(diabetes):
     assert reg.n_iter_ == 40 and len(reg.history_["loss"]) == 40
 
 
+@pytest.mark.slow
 def test_tutorial_recipes_run(tutorials):
     X, y = tutorials["tutorial1"]
     reg = NeuronRegressor(optimizer="adam", learning_rate=0.1, epochs=200, tol=None)
@@ -236,6 +237,7 @@ def test_same_random_state_across_processes():
     assert runs[0].stdout == runs[1].stdout
 
 
+@pytest.mark.slow
 def test_global_state_untouched(tutorials):
     import random
 

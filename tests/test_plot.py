@@ -278,6 +278,7 @@ def test_fitted_line_errors(data):
 
 
 # -- matplotlib stays optional ---------------------------------------------------------
+@pytest.mark.slow
 def test_import_does_not_import_matplotlib():
     code = (
         "import sys, skneuron, skneuron._plot; "

@@ -194,6 +194,7 @@ def test_moments_and_residuals_equal_the_in_memory_ones(data):
         )
 
 
+@pytest.mark.slow
 def test_singular_values_and_rank_are_linear_regressions(data):
     X, Y, w = data
     reg = NeuronRegressor().fit(sp.csr_matrix(X), Y[:, 0], sample_weight=w)

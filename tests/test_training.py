@@ -46,6 +46,7 @@ def _weights(n, seed=1):
 
 
 # -- losses --------------------------------------------------------------------
+@pytest.mark.slow
 def test_absolute_error_reaches_the_linear_programming_answer(heavy_tailed):
     X, y = heavy_tailed
     coef, intercept, best = _least_absolute_deviations(X, y, np.ones(len(y)))
@@ -60,6 +61,7 @@ def test_absolute_error_reaches_the_linear_programming_answer(heavy_tailed):
     assert reg.history_["loss"][-1] == pytest.approx(objective, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_weighted_absolute_error_is_near_the_answer_or_warns(heavy_tailed):
     X, y = heavy_tailed
     sw = _weights(len(y))
@@ -341,6 +343,7 @@ def test_signed_zeros_make_no_difference(chunks):
     assert _relative(signed, exact) < 1e-6  # every row twice: fit's answer
 
 
+@pytest.mark.slow
 def test_a_long_stream_keeps_a_small_state():
     """The state, and so the pickle, grows with the features, not with the
     chunks: the moments of the rows passed (O(n_features**2) numbers) and the
