@@ -523,3 +523,39 @@ def _mse_round_off(A, y, w):
     singular = np.linalg.svd(A, compute_uv=False)
     off = singular[0] / singular[-1] * eps * np.linalg.norm(w)
     return 2 * evaluation + (singular[0] * off) ** 2 / n
+
+
+def test_estimators_pickled_before_the_data_seam_load_predict_and_continue():
+    """tests/data/skneuron-unreleased.pkl was written by the code before the data
+    seam (tests/data/make_unreleased_pickle.py): fits on dense, sparse and 2-D
+    targets, Huber, and two streams. They predict and summarize as they did then
+    (to round-off: another BLAS may sum in another order), and the streams
+    continue."""
+    import pathlib
+
+    path = pathlib.Path(__file__).parent / "data" / "skneuron-unreleased.pkl"
+    with open(path, "rb") as f:
+        old = pickle.load(f)
+    X, y = old["X"], old["y"]
+    eps = np.finfo(np.float64).eps
+    for name, reg in old["estimators"].items():
+        coef = np.atleast_2d(reg.coef_)
+        size = np.abs(X) @ np.abs(coef.T) + np.abs(reg.intercept_)
+        then = old["predictions"][name]
+        allowance = 4 * (X.shape[1] + 1) * eps * size.reshape(then.shape)
+        assert np.all(np.abs(reg.predict(X) - then) <= allowance), name
+    # the covariance inverts X'X: round-off grows with its condition number
+    A = np.c_[X, np.ones(len(y))]
+    cond = np.linalg.cond(A / np.abs(A).max(0)) ** 2
+    for name, (params, bse, rsquared) in old["summary"].items():
+        res = old["estimators"][name].summary()
+        np.testing.assert_array_equal(res.params, params)  # the stored coefficients
+        np.testing.assert_allclose(res.bse, bse, rtol=100 * eps * cond)
+        assert res.rsquared == pytest.approx(rsquared, rel=100 * eps * cond)
+    for name in ("stream", "adam_stream"):
+        stream = old["estimators"][name]
+        n_iter, coef = stream.n_iter_, stream.coef_.copy()
+        stream.partial_fit(X[:100], y[:100])
+        assert stream.n_iter_ > n_iter and not np.array_equal(stream.coef_, coef)
+    with pytest.raises(ValueError, match="partial_fit"):
+        old["estimators"]["stream"].summary()
