@@ -1,20 +1,20 @@
 """NeuronRegressor: linear regression by a Keras single neuron, the scikit-learn way.
 
-This module knows no Keras: it validates the input, standardizes it, states the
-problem (:mod:`skneuron._objective`) and how to train it (:mod:`skneuron._schedule`),
-hands both to the engine (:func:`skneuron._keras.train`, imported when training
-starts) and sets the fitted attributes from the one result it gets back.
+This module knows no Keras. ``fit`` validates the data and prepares it
+(:mod:`skneuron._data`), plans the training and runs it
+(:mod:`skneuron._training`, which hands the engine its specs) and sets the fitted
+attributes from the one result that comes back; ``partial_fit`` continues a
+stream (:mod:`skneuron._stream`).
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
+from dataclasses import fields, replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
@@ -25,26 +25,17 @@ from sklearn.utils.validation import (
 
 from skneuron._data import IN_MEMORY, Settings, is_dask, prepare, source_of
 from skneuron._inference import TrainingRecord, summarize
-from skneuron._loss import LOSSES, make_loss
-from skneuron._objective import Objective, Penalty
-from skneuron._progress import _Progress
-from skneuron._schedule import (
-    Schedule,
-    Stop,
-    Stopping,
-    TrainState,
-    curvature,
-    epoch_budget,
-    is_keras_sgd,
-    stages,
-    step_rule,
-)
+from skneuron._legacy import _Standardized, _Stream, upgraded  # noqa: F401
+from skneuron._loss import LOSSES
+from skneuron._schedule import Stop, TrainState
 from skneuron._stream import Stream, next_step
+from skneuron._training import Training, keras_model, run, warn_unresolved
+from skneuron._training import plan as make_plan
 
 
 def _all_or_nothing(method):
     """A fit that fails, or is interrupted (Ctrl-C), leaves the estimator exactly
-    as it was: its attributes are put back as they were before the call."""
+    as it was: its attributes are put back as they were."""
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
@@ -401,28 +392,18 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         source = source_of(X, y)  # arrays in memory, SciPy sparse, Dask collections
         checked = source.validated(X, y, sample_weight, **self._checks(reset=True))
         prepared = prepare(source, checked, self._settings())
-        objective = self._objective(prepared.scaling)
-        schedule, stopping, bounds = self._plan(
-            objective,
+        training = self._training()
+        plan = make_plan(
+            training,
+            prepared.scaling,
             prepared.data,
             prepared.seed,
-            epochs=self.epochs,
-            tol=self.tol,
             batched=prepared.batched,
-            early_stopping=self.early_stopping,
         )
         state = self._initial_state(prepared.scaling)
-        result = self._train(
-            prepared.data,
-            prepared.scaling,
-            objective,
-            schedule,
-            stopping,
-            state,
-            prepared.validation,
-        )
-        _warn_unresolved(bounds)
-        self._set_fitted(result, objective, schedule, prepared)
+        result = run(training, plan, prepared.data, state, prepared.validation)
+        warn_unresolved(plan)
+        self._set_fitted(result, plan, prepared)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -452,13 +433,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         - with other losses or with ``batch_size``, trains one epoch over the
           chunk's own rows (mini-batches if ``batch_size`` is set), as
           ``SGDRegressor.partial_fit`` does, continuing the optimizer's state
-          (with the automatic step: one no single row can overshoot). The units
-          come from all the rows passed and are kept while they still fit
-          (scales within a factor 2, offsets within half a standard deviation),
-          so that the optimizer's state carries over; otherwise the weights are
-          re-expressed in new units and the optimizer restarts. These streams
-          approach :meth:`fit`'s answer only as stochastic gradient descent
-          does: they wander about it, by an amount the step size sets.
+          (with the automatic step: one no single row can overshoot), in units
+          from all the rows passed. These streams approach :meth:`fit`'s answer
+          only as stochastic gradient descent does: they wander about it, by an
+          amount the step size sets.
 
         ``n_iter_`` counts the epochs trained (after those of :meth:`fit`), and
         ``history_["loss"]`` gains the loss of each: over all the rows passed when
@@ -489,24 +467,23 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         step = next_step(stream, checked, self._settings())
         n_iter = getattr(self, "n_iter_", 0) if stream is not None else 0
-        objective = self._objective(step.scaling)
-        schedule, stopping, bounds = self._plan(
-            objective,
+        training = replace(self._training(), early_stopping=False)
+        if not step.sums:  # one epoch over the chunk's rows
+            training = replace(training, epochs=1, tol=None)
+        plan = make_plan(
+            training,
+            step.scaling,
             step.data,
             step.seed,
-            epochs=self.epochs if step.sums else 1,
-            tol=self.tol if step.sums else None,
             batched=not step.sums,
             first_epoch=n_iter,
         )
-        state = step.start(schedule.optimizer, epoch=n_iter)
-        result = self._train(
-            step.data, step.scaling, objective, schedule, stopping, state, None
-        )
+        state = step.start(plan.schedule.optimizer, epoch=n_iter)
+        result = run(training, plan, step.data, state)
         if step.sums:
-            _warn_unresolved(bounds)
+            warn_unresolved(plan)
         losses = self.history_["loss"] if stream is not None else []
-        self._set_fitted(result, objective, schedule, step, before=(n_iter, losses))
+        self._set_fitted(result, plan, step, before=(n_iter, losses))
         return self
 
     def predict(self, X):
@@ -527,8 +504,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         if is_dask(X):
             from skneuron._data import _dask
 
-            checks = self._checks(reset=False)
-            return _dask.predict(X, self.coef_, self.intercept_, **checks)
+            fitted, checks = (self.coef_, self.intercept_), self._checks(reset=False)
+            return _dask.predict(X, *fitted, **checks)
         X = validate_data(
             self, X, reset=False, dtype="numeric", accept_sparse=["csr", "csc", "coo"]
         )
@@ -555,8 +532,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             from skneuron._data import _dask
 
             check_is_fitted(self)
-            fitted = (self.coef_, self.intercept_)
-            checks = self._checks(reset=False)
+            fitted, checks = (self.coef_, self.intercept_), self._checks(reset=False)
             return _dask.score(X, y, sample_weight, *fitted, **checks)
         return super().score(X, y, sample_weight=sample_weight)
 
@@ -565,20 +541,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         """The trained neuron as a standalone Keras model in the original units, in
         float64 (its input and weights), so that it predicts as :meth:`predict`."""
         check_is_fitted(self)
-        if getattr(self, "_keras_model", None) is None:
-            from skneuron import _keras
-
-            coef = np.atleast_2d(self.coef_)
-            model = _keras.build_neuron(  # float64: the weights training produced
-                coef.shape[1],
-                coef.shape[0],
-                fit_intercept=True,
-                positive=False,
-                dtype="float64",
-            )
-            intercept = np.broadcast_to(self.intercept_, coef.shape[:1])
-            model.get_layer("neuron").set_weights([coef.T, intercept.astype(float)])
-            self._keras_model = model  # a cache, rebuilt from coef_ and intercept_
+        if getattr(self, "_keras_model", None) is None:  # a cache, not pickled
+            self._keras_model = keras_model(self.coef_, self.intercept_)
         return self._keras_model
 
     def __getstate__(self):
@@ -587,25 +551,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        """Pickles of earlier versions: 0.1.0's stream (a dict), and the loose
-        attributes that summary() read before the training record."""
-        stream = state.get("_stream")
-        if isinstance(stream, dict):  # written by skneuron 0.1.0
-            state["_stream"] = Stream.from_v010(stream)
-        state.setdefault("precompute", "auto")  # a parameter since 0.2
-        if "coef_" in state and "_record" not in state:
-            stream = state.get("_stream")
-            state["_record"] = TrainingRecord(
-                state.pop("_inference_stats", None),
-                state.get("n_iter_"),
-                state.pop("_gradient_norm", None),
-                state.pop("_converged", True),
-                state.get("alpha", 0.0) > 0,
-                state.get("loss", "squared_error"),
-                state.get("positive", False),
-                stream is not None and stream.streamed,
-            )
-        super().__setstate__(state)
+        super().__setstate__(upgraded(state))  # also pickles of earlier versions
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -680,82 +626,21 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     # -- the steps of fit ---------------------------------------------------------
     def _settings(self):
         """The parameters that decide how the data is read and prepared."""
-        return Settings(
-            fit_intercept=self.fit_intercept,
-            loss=self.loss,
-            epsilon=self.epsilon,
-            alpha=self.alpha,
-            l1_ratio=self.l1_ratio,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            validation_split=self.validation_split,
-            random_state=self.random_state,
-            precompute=self.precompute,
-        )
+        return Settings(**{f.name: getattr(self, f.name) for f in fields(Settings)})
+
+    def _training(self):
+        """The parameters that decide what is minimized and how."""
+        return Training(**{f.name: getattr(self, f.name) for f in fields(Training)})
 
     def _checks(self, reset):
-        """What a source needs to check X as ``validate_data`` would: this
-        estimator's name, and its record of the features seen (set with
-        ``reset``, else checked)."""
+        """What a source needs to check X as ``validate_data`` would: this name,
+        and its record of the features seen (set with ``reset``, else checked)."""
 
         def features(header, X):
             _check_feature_names(self, header, reset=reset)
             _check_n_features(self, X, reset=reset)
 
         return {"name": type(self).__name__, "features": features}
-
-    def _objective(self, scaling):
-        """The loss and penalty in the standardized units of ``scaling``."""
-        loss = make_loss(self.loss, epsilon=self.epsilon).standardized(scaling.Y_scale)
-        penalty = Penalty.elastic_net(
-            self.alpha, self.l1_ratio, scaling, loss.degree, self.positive
-        )
-        return Objective(loss, penalty, self.fit_intercept)
-
-    def _plan(
-        self,
-        objective,
-        data,
-        seed,
-        *,
-        epochs,
-        tol,
-        batched,
-        early_stopping=False,
-        first_epoch=0,
-    ):
-        """How to step and when to stop, on this standardized data, and the
-        curvature bounds both come from."""
-        bounds = curvature(data, self.fit_intercept, objective.penalty)
-        optimizer, automatic = step_rule(
-            self.optimizer, self.learning_rate, bounds, batched=batched
-        )
-        smooth = automatic and not objective.loss.differentiable
-        if epochs == "auto":
-            n_stages = len(stages(objective.loss, tol, 1, smooth=smooth))
-            epochs = epoch_budget(optimizer, bounds, tol, n_stages)
-        schedule = Schedule(
-            optimizer=optimizer,
-            stages=stages(
-                objective.loss, tol, epochs, smooth=smooth, first_epoch=first_epoch
-            ),
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=seed,
-        )
-        stopping = Stopping(
-            max_epochs=epochs,
-            patience=self.n_iter_no_change,
-            early_stopping=early_stopping and tol is not None,
-            strong=bounds.strong,
-            lipschitz=bounds.lipschitz,
-            # the heavy ball is stable by construction, yet its loss may rise by
-            # up to the condition number before it falls: a wider ceiling, and no
-            # limit on where it ends; other steps diverge if they end 10x up
-            ceiling=1e4 * (bounds.lipschitz / bounds.strong if automatic else 1.0),
-            growth=None if automatic else 10.0,
-        )
-        return schedule, stopping, bounds
 
     def _initial_state(self, scaling):
         """Start from zero, or from the previous fit with ``warm_start``."""
@@ -766,67 +651,12 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
                 return TrainState(*scaling.to_standardized(coef, self.intercept_))
         return TrainState.zeros(n_features, n_targets)
 
-    def _train(self, data, scaling, objective, schedule, stopping, state, validation):
-        """Run the engine (which starts TensorFlow), with progress output."""
-        from skneuron import _keras
-
-        def to_y_units(losses):
-            return _per_epoch(objective.loss.to_y_units, losses, scaling.Y_scale)
-
-        progress = _Progress(self.verbose, stopping.max_epochs, to_y_units)
-        result = _keras.train(
-            data,
-            objective,
-            schedule,
-            stopping,
-            state,
-            validation=validation,
-            on_epochs=progress.update if self.verbose else None,
-        )
-        progress.close(result.n_epochs)
-        if result.stop is Stop.DIVERGED:
-            losses = _per_epoch(
-                objective.loss.to_y_units, result.losses, scaling.Y_scale
-            )
-            went = (
-                f"went from {losses[0]:.3g} to {losses[-1]:.3g}"
-                if len(losses) > 1
-                else f"reached {losses[-1]:.3g}"
-            )
-            raise ValueError(
-                f"Training diverged: the loss {went} with "
-                f"optimizer={self.optimizer!r} and "
-                f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
-                "(or the default 'auto')."
-            )
-        tested = any(stage.tol is not None for stage in schedule.stages)
-        if tested and result.stop is Stop.MAX_EPOCHS:
-            warnings.warn(
-                f"NeuronRegressor did not converge in {stopping.max_epochs} epochs "
-                f"(tol={self.tol}); {self._advice()}",
-                ConvergenceWarning,
-                stacklevel=5,  # _train, fit, all-or-nothing, _fit_context: caller
-            )
-        return result
-
-    def _advice(self):
-        """What to change when training runs out of epochs."""
-        if self.learning_rate == "auto" and is_keras_sgd(self.optimizer):
-            return "increase epochs (the problem is badly conditioned or not smooth)."
-        return (
-            f"with optimizer={self.optimizer!r} and learning_rate="
-            f"{self.learning_rate!r} the steps may be too large to settle or too "
-            "small to arrive: lower or raise learning_rate, increase epochs, or use "
-            "the default optimizer='sgd' with learning_rate='auto' (its step is "
-            "chosen for the problem's curvature)."
-        )
-
-    def _set_fitted(self, result, objective, schedule, prepared, before=None):
+    def _set_fitted(self, result, plan, prepared, before=None):
         """Every fitted attribute, from the engine's result: after :meth:`fit`
         (``prepared`` a :class:`~skneuron._data.Prepared`), or after
         :meth:`partial_fit` (a stream's :class:`~skneuron._stream.Step`, and
         ``before`` the epochs and losses recorded so far)."""
-        scaling, streamed = prepared.scaling, before is not None
+        scaling, streamed = plan.scaling, before is not None
         coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
         if not self.fit_intercept:
             intercept = np.zeros_like(intercept)
@@ -836,13 +666,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             stats = prepared.statistics(coef, intercept)
             seen = prepared.moments.weighted(prepared.checked.weight_scale)
             self.singular_, self.rank_ = prepared.singular, prepared.rank
-        to_y = objective.loss.to_y_units
         n_iter, losses = before or (0, [])
-        losses = losses + _per_epoch(to_y, result.losses, scaling.Y_scale)
+        losses = losses + plan.to_y_units(result.losses)
         self.history_ = {"loss": losses[-_HISTORY_KEPT:] if streamed else losses}
         if result.val_losses is not None:
-            val = _per_epoch(to_y, result.val_losses, scaling.Y_scale)
-            self.history_["val_loss"] = val
+            self.history_["val_loss"] = plan.to_y_units(result.val_losses)
         if prepared.one_target:
             coef, intercept = coef[0], intercept[0]
         self.coef_ = coef
@@ -863,34 +691,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         )
         # what partial_fit needs to continue: kept exactly, in standardized units
         self._stream = Stream(
-            scaling, result.optimizer, result.state, schedule.seed, seen, streamed
-        )
-
-
-# pickles from before the data seam name the stream's class here
-_Stream = Stream
-
-
-def _per_epoch(to_y_units, losses, y_scale):
-    """Per-epoch losses (epochs, targets), standardized -> y units, averaged over
-    targets."""
-    return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
-
-
-def _warn_unresolved(bounds):
-    """Warn where X is nearly rank deficient in the units training runs in:
-    directions LinearRegression counts (singular values above 1e-6 of the
-    largest) but too weak for gradient descent to train in float64."""
-    if bounds.unresolved:
-        warnings.warn(
-            "X is nearly rank deficient: in the units NeuronRegressor trains in, "
-            f"its curvature falls to {bounds.unresolved:.1e} of the largest, too "
-            "little for gradient descent to train in float64, so the coefficients "
-            "may differ from the least-squares answer along those directions. "
-            "Remove or combine nearly collinear columns, or add an L2 penalty "
-            "(alpha).",
-            ConvergenceWarning,
-            stacklevel=4,  # fit, all-or-nothing, _fit_context: the caller
+            scaling, result.optimizer, result.state, plan.schedule.seed, seen, streamed
         )
 
 

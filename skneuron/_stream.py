@@ -37,22 +37,6 @@ class Stream:
     moments: Moments | None = None
     streamed: bool = False
 
-    @classmethod
-    def from_v010(cls, stream: dict) -> Stream:
-        """The continuation as skneuron 0.1.0 pickled it (a dict)."""
-        problem = stream["problem"]
-        scaling = _Standardized(
-            problem.X_offset, problem.X_scale, problem.Y_offset, problem.Y_scale
-        )
-        path, config, _, _ = stream["plan"]
-        slots = stream["optimizer_state"]
-        state = TrainState(
-            stream["kernel"],
-            stream["bias"],
-            None if slots is None else tuple(np.asarray(s) for s in slots),
-        )
-        return cls(scaling, OptimizerSpec(path, config), state, stream["seed"])
-
     def restarted(self, scaling: _Standardized) -> TrainState:
         """The weights reached, in the units of ``scaling``, for a fresh
         optimizer."""

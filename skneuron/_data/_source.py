@@ -135,8 +135,7 @@ def require_y(y: Any, name: str) -> None:
     """scikit-learn's error for a regressor given no y (``validate_data``'s)."""
     if y is None:
         raise ValueError(
-            f"This {name} estimator requires y to be passed, but the target y is "
-            "None."
+            f"This {name} estimator requires y to be passed, but the target y is None."
         )
 
 
