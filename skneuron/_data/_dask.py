@@ -391,24 +391,27 @@ def score(
             stacklevel=3,
         )
         return float("nan")
-    if sample_weight is None:
-        weights = _ones(X)
-    elif _is_dask(sample_weight):
-        weights = _rows_of(sample_weight.astype(np.float64), X)
-    else:
-        weights = _rows_of(_check_sample_weight(sample_weight, y, dtype=np.float64), X)
     spread = _reduced(
         _block_spread,
         _merge,
         X,
         y,
-        weights,
+        _score_weights(sample_weight, X, y),
         None,
         coef=np.atleast_2d(coef).astype(np.float64),
         intercept=np.atleast_1d(intercept).astype(np.float64),
         estimator_name=name,
     )
     return spread.r2()
+
+
+def _score_weights(sample_weight, X, y):
+    """The weights of R² in the row chunks of X (ones without weights)."""
+    if sample_weight is None:
+        return _ones(X)
+    if _is_dask(sample_weight):
+        return _rows_of(sample_weight.astype(np.float64), X)
+    return _rows_of(_check_sample_weight(sample_weight, y, dtype=np.float64), X)
 
 
 @dataclass(frozen=True)
