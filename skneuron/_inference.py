@@ -606,21 +606,53 @@ def _check_alpha(alpha):
     return float(alpha)
 
 
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What :func:`summarize` reads of a trained model besides its coefficients:
+    the estimator stores one at the end of every ``fit`` and ``partial_fit``.
+
+    Attributes
+    ----------
+    stats : FitStatistics or None
+        Recorded at the end of ``fit``; None (a model trained by
+        ``partial_fit``, or pickled before ``summary`` existed) is refused.
+    n_iter : int or None
+        Number of training epochs, shown in the table.
+    gradient_norm : float or None
+        Size of the final training gradient, shown in the table ("n/a" if None).
+    converged : bool
+        False warns that training did not converge.
+    penalized : bool
+        Whether the objective had a penalty (``alpha > 0``): refused.
+    loss : str
+        The training loss: any other than ``"squared_error"`` is refused.
+    positive : bool
+        Whether the coefficients were constrained non-negative: refused when a
+        coefficient sits on the bound (is exactly 0).
+    streamed : bool
+        Whether ``partial_fit`` trained the model: refused, since it counts a
+        row each time it is passed, so the number of distinct rows behind its
+        sums (the residual degrees of freedom) is unknown.
+    """
+
+    stats: FitStatistics | None = None
+    n_iter: int | None = None
+    gradient_norm: float | None = None
+    converged: bool = True
+    penalized: bool = False
+    loss: str = "squared_error"
+    positive: bool = False
+    streamed: bool = False
+
+
 def summarize(
-    stats: FitStatistics | None,
+    record: TrainingRecord,
     coef: ArrayLike,
     intercept: ArrayLike,
     *,
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
     alpha: float = 0.05,
-    n_iter: int | None = None,
-    gradient_norm: float | None = None,
-    converged: bool = True,
-    penalized: bool = False,
-    loss: str = "squared_error",
-    positive: bool = False,
-    streamed: bool = False,
 ) -> RegressionResults | list[RegressionResults]:
     """Classical least-squares inference at the trained coefficients.
 
@@ -631,9 +663,8 @@ def summarize(
 
     Parameters
     ----------
-    stats : FitStatistics or None
-        Recorded at the end of ``fit``; None (a model trained by
-        ``partial_fit``, or pickled before ``summary`` existed) raises.
+    record : TrainingRecord
+        The statistics recorded at the end of ``fit`` and how training went.
     coef : array-like of shape (p,) or (t, p)
         The estimator's ``coef_``; 1-D gives one result, 2-D a list.
     intercept : float or array-like of shape (t,)
@@ -644,23 +675,6 @@ def summarize(
         Names of the targets; None uses ``y`` (``y0``, ``y1``, ... for several).
     alpha : float, default=0.05
         Level of the confidence intervals in the table and of ``conf_int()``.
-    n_iter : int, default=None
-        Number of training epochs, shown in the table.
-    gradient_norm : float, default=None
-        Size of the final training gradient, shown in the table ("n/a" if None).
-    converged : bool, default=True
-        False warns that training did not converge.
-    penalized : bool, default=False
-        Whether the objective had a penalty (``alpha > 0``): refused.
-    loss : str, default="squared_error"
-        The training loss: any other than ``"squared_error"`` is refused.
-    positive : bool, default=False
-        Whether the coefficients were constrained non-negative: refused when a
-        coefficient sits on the bound (is exactly 0).
-    streamed : bool, default=False
-        Whether ``partial_fit`` trained the model: refused, since it counts a
-        row each time it is passed, so the number of distinct rows behind its
-        sums (the residual degrees of freedom) is unknown.
 
     Returns
     -------
@@ -684,12 +698,13 @@ def summarize(
         ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum.
     """
     alpha = _check_alpha(alpha)
-    _refuse_objective(stats, penalized, loss, streamed)
+    _refuse_objective(record)
+    stats = record.stats
     coef2d, intercept1d = _recorded_coefficients(stats, coef, intercept)
-    if positive:
+    if record.positive:
         _refuse_on_bound(coef2d, feature_names)
     df_resid = _residual_df(stats)
-    if not converged:
+    if not record.converged:
         _warn_not_converged()
     names = _names(feature_names, coef2d.shape[1])
     names = ("const", *names) if stats.fit_intercept else tuple(names)
@@ -713,9 +728,9 @@ def summarize(
             k_constant=stats.k_constant,
             alpha=alpha,
             target_name=str(targets[j]),
-            n_iter=n_iter,
-            gradient_norm=gradient_norm,
-            converged=converged,
+            n_iter=record.n_iter,
+            gradient_norm=record.gradient_norm,
+            converged=record.converged,
             distance_to_optimum=_distance(_newton_step(stats, inverse, j), cov),
             weighted=stats.weighted,
         )
@@ -725,30 +740,30 @@ def summarize(
 
 
 # -- summarize's refusals: where the classical formulas do not describe the fit ----
-def _refuse_objective(stats, penalized, loss, streamed):
+def _refuse_objective(record):
     """Refuse a stream, a model without statistics, a penalized fit and a robust
     loss."""
-    if streamed:
+    if record.streamed:
         raise ValueError(
             "No standard errors after partial_fit(): it counts a row each time it "
             "is passed, so the number of distinct observations behind its sums is "
             "unknown, and with it the residual degrees of freedom and the error "
             "variance. Fit the data with fit() for standard errors."
         )
-    if stats is None:
+    if record.stats is None:
         raise ValueError(
             "summary() needs the statistics recorded by fit(); this model has "
             "none (it was saved before summary() existed): call fit() first."
         )
-    if penalized:
+    if record.penalized:
         raise ValueError(
             "No standard errors for a penalized fit (alpha > 0): the penalty "
             "biases the coefficients and the classical OLS formulas do not hold. "
             "Fit with alpha=0 for inference."
         )
-    if loss != "squared_error":
+    if record.loss != "squared_error":
         raise ValueError(
-            f"No standard errors for loss={loss!r}: the OLS formulas only hold "
+            f"No standard errors for loss={record.loss!r}: the OLS formulas only hold "
             "for the squared error (robust losses need sandwich estimators)."
         )
 

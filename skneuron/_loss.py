@@ -32,6 +32,9 @@ class SquaredError:
     degree: ClassVar[int] = 2  # the loss of c * r is c**degree times the loss of r
     differentiable: ClassVar[bool] = True
     constant_curvature: ClassVar[bool] = True
+    # its mean and gradient are functions of the rows' sums (X'WX, X'Wy, y'Wy):
+    # what training on sums (``precompute``) needs
+    sums: ClassVar[bool] = True
 
     def pointwise(self, r: Any, xp: Any = np) -> Any:
         return 0.5 * r * r
@@ -65,6 +68,7 @@ class Huber:
     degree: ClassVar[int] = 2
     differentiable: ClassVar[bool] = True
     constant_curvature: ClassVar[bool] = False
+    sums: ClassVar[bool] = False
 
     def pointwise(self, r: Any, xp: Any = np) -> Any:
         size = xp.abs(r)
@@ -104,6 +108,7 @@ class AbsoluteError:
     degree: ClassVar[int] = 1
     differentiable: ClassVar[bool] = False
     constant_curvature: ClassVar[bool] = False
+    sums: ClassVar[bool] = False
 
     def pointwise(self, r: Any, xp: Any = np) -> Any:
         return xp.abs(r)
@@ -141,6 +146,7 @@ class SmoothedAbsoluteError:
     degree: ClassVar[int] = 1
     differentiable: ClassVar[bool] = True
     constant_curvature: ClassVar[bool] = False
+    sums: ClassVar[bool] = False
 
     def pointwise(self, r: Any, xp: Any = np) -> Any:
         return Huber(self.epsilon).pointwise(r, xp) / self.epsilon

@@ -1,52 +1,41 @@
 """NeuronRegressor: linear regression by a Keras single neuron, the scikit-learn way.
 
-This module knows no Keras: it validates the input, standardizes it, states the
-problem (:mod:`skneuron._objective`) and how to train it (:mod:`skneuron._schedule`),
-hands both to the engine (:func:`skneuron._keras.train`, imported when training
-starts) and sets the fitted attributes from the one result it gets back.
+This module knows no Keras. ``fit`` validates the data and prepares it
+(:mod:`skneuron._data`), plans the training and runs it
+(:mod:`skneuron._training`, which hands the engine its specs) and sets the fitted
+attributes from the one result that comes back; ``partial_fit`` continues a
+stream (:mod:`skneuron._stream`).
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import fields, replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
+    _check_feature_names,
+    _check_n_features,
     check_is_fitted,
     validate_data,
 )
 
-from skneuron._inference import FitStatistics, summarize
-from skneuron._loss import LOSSES, make_loss
-from skneuron._moments import Moments, Residuals
-from skneuron._objective import Gram, Objective, Penalty, Rows, _Standardized
-from skneuron._progress import _Progress
-from skneuron._schedule import (
-    OptimizerSpec,
-    Schedule,
-    Stop,
-    Stopping,
-    TrainState,
-    curvature,
-    epoch_budget,
-    is_keras_sgd,
-    stages,
-    step_rule,
-)
+from skneuron._data import IN_MEMORY, Settings, is_dask, prepare, source_of
+from skneuron._inference import TrainingRecord, summarize
+from skneuron._legacy import _Standardized, _Stream, upgraded  # noqa: F401
+from skneuron._loss import LOSSES
+from skneuron._schedule import Stop, TrainState
+from skneuron._stream import Stream, next_step
+from skneuron._training import Training, keras_model, run, warn_unresolved
+from skneuron._training import plan as make_plan
 
 
 def _all_or_nothing(method):
     """A fit that fails, or is interrupted (Ctrl-C), leaves the estimator exactly
-    as it was: its attributes are put back as they were before the call."""
+    as it was: its attributes are put back as they were."""
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
@@ -396,59 +385,25 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         self : NeuronRegressor
             The fitted estimator.
         """
-        weighted = sample_weight is not None
-        source = _source(X, y)  # in memory, or Dask collections
-        X, y, sample_weight, weight_scale = source.validated(
-            self, X, y, sample_weight, reset=True
+        if self.early_stopping and not self.validation_split:
+            raise ValueError(
+                "early_stopping=True needs held-out rows: set validation_split > 0."
+            )
+        source = source_of(X, y)  # arrays in memory, SciPy sparse, Dask collections
+        checked = source.validated(X, y, sample_weight, **self._checks(reset=True))
+        prepared = prepare(source, checked, self._settings())
+        training = self._training()
+        plan = make_plan(
+            training,
+            prepared.scaling,
+            prepared.data,
+            prepared.seed,
+            batched=prepared.batched,
         )
-        Y = y.reshape(len(y), -1)  # one column per target, i.e. per Dense unit
-        rng = self._random_state(len(X))
-        train, val = self._split(sample_weight, rng)
-        sums = self._sums(X.shape, source)
-        moments = self._moments(source, X, Y, sample_weight, weight_scale, train, sums)
-        singular = _singular_values(
-            moments, X, sample_weight, train, self.fit_intercept, weight_scale
-        )
-        scaling = self._metric(moments)
-        prepare = _summed if sums else _standardized
-        data, validation = prepare(
-            source, X, Y, sample_weight, (train, val), moments, scaling
-        )
-        objective = self._objective(scaling)
-        n_rows = data.count if isinstance(data, Gram) else len(data.X)
-        schedule, stopping, bounds = self._plan(
-            objective,
-            data,
-            _seed(rng),
-            epochs=self.epochs,
-            tol=self.tol,
-            batched=(self.batch_size or n_rows) < n_rows,
-            early_stopping=self.early_stopping,
-        )
-        state = self._initial_state(scaling)
-        result = self._train(
-            data, scaling, objective, schedule, stopping, state, validation
-        )
-        _warn_unresolved(bounds)
-        seen = moments.weighted(weight_scale)  # for partial_fit: weights as given
-        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, seen)
-        self.singular_ = singular
-        self.rank_ = int((singular > _RANK_CUTOFF * singular.max(initial=0.0)).sum())
-        coef = np.atleast_2d(self.coef_)
-        intercept = np.broadcast_to(self.intercept_, len(coef))
-        center = scaling.X_offset if self.fit_intercept else 0.0
-        residuals = source.residuals(
-            X, Y, sample_weight, coef, intercept, center, _rows(train)
-        )
-        self._inference_stats = FitStatistics.from_moments(
-            moments,
-            residuals,
-            coef,
-            intercept,
-            fit_intercept=self.fit_intercept,
-            weight_scale=weight_scale,
-            weighted=weighted,
-        )
+        state = self._initial_state(prepared.scaling)
+        result = run(training, plan, prepared.data, state, prepared.validation)
+        warn_unresolved(plan)
+        self._set_fitted(result, plan, prepared)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -478,13 +433,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         - with other losses or with ``batch_size``, trains one epoch over the
           chunk's own rows (mini-batches if ``batch_size`` is set), as
           ``SGDRegressor.partial_fit`` does, continuing the optimizer's state
-          (with the automatic step: one no single row can overshoot). The units
-          come from all the rows passed and are kept while they still fit
-          (scales within a factor 2, offsets within half a standard deviation),
-          so that the optimizer's state carries over; otherwise the weights are
-          re-expressed in new units and the optimizer restarts. These streams
-          approach :meth:`fit`'s answer only as stochastic gradient descent
-          does: they wander about it, by an amount the step size sets.
+          (with the automatic step: one no single row can overshoot), in units
+          from all the rows passed. These streams approach :meth:`fit`'s answer
+          only as stochastic gradient descent does: they wander about it, by an
+          amount the step size sets.
 
         ``n_iter_`` counts the epochs trained (after those of :meth:`fit`), and
         ``history_["loss"]`` gains the loss of each: over all the rows passed when
@@ -510,49 +462,28 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         stream = getattr(self, "_stream", None)
-        X, y, sample_weight, weight_scale = self._validate_input(
-            X, y, sample_weight, reset=stream is None
+        checked = IN_MEMORY.validated(
+            X, y, sample_weight, **self._checks(reset=stream is None)
         )
-        Y = y.reshape(len(y), -1)
-        if stream is not None and Y.shape[1] != len(stream.scaling.Y_scale):
-            raise ValueError(
-                f"y has {Y.shape[1]} targets, but NeuronRegressor was trained "
-                f"on {len(stream.scaling.Y_scale)} by its first partial_fit or fit."
-            )
-        sums = self._stream_sums(X.shape[1])
-        cross = sums or X.shape[1] <= 256  # X'WX: for sums, or where it is cheap
-        passed = _passed(stream, X, Y, sample_weight * weight_scale, cross)
-        if sums:  # fit's units for these sums, and the weights reached in them
-            scaling = self._metric(passed)
-            state = self._restarted(stream, scaling)
-            data = passed.gram(passed, scaling, self.fit_intercept)
-        else:
-            scaling, state = self._stream_units(stream, passed)
-            data = Rows(*scaling.transform(X, Y), sample_weight)
+        step = next_step(stream, checked, self._settings())
         n_iter = getattr(self, "n_iter_", 0) if stream is not None else 0
-        seed = stream.seed if stream is not None else _seed(self._random_state(len(X)))
-        objective = self._objective(scaling)
-        schedule, stopping, bounds = self._plan(
-            objective,
-            data,
-            seed,
-            epochs=self.epochs if sums else 1,
-            tol=self.tol if sums else None,
-            batched=not sums,
+        training = replace(self._training(), early_stopping=False)
+        if not step.sums:  # one epoch over the chunk's rows
+            training = replace(training, epochs=1, tol=None)
+        plan = make_plan(
+            training,
+            step.scaling,
+            step.data,
+            step.seed,
+            batched=not step.sums,
             first_epoch=n_iter,
         )
-        if not _continues(stream, state, schedule.optimizer):
-            state = replace(state, slots=None)  # a fresh optimizer
-        state = replace(state, epoch=n_iter)
-        result = self._train(data, scaling, objective, schedule, stopping, state, None)
-        if sums:
-            _warn_unresolved(bounds)
+        state = step.start(plan.schedule.optimizer, epoch=n_iter)
+        result = run(training, plan, step.data, state)
+        if step.sums:
+            warn_unresolved(plan)
         losses = self.history_["loss"] if stream is not None else []
-        self._set_fitted(result, scaling, objective, schedule, y.ndim == 1, passed)
-        self._stream = replace(self._stream, streamed=True)
-        self._inference_stats = None  # fit's: they describe other coefficients
-        self.n_iter_ = n_iter + result.n_epochs
-        self.history_ = {"loss": (losses + self.history_["loss"])[-_HISTORY_KEPT:]}
+        self._set_fitted(result, plan, step, before=(n_iter, losses))
         return self
 
     def predict(self, X):
@@ -561,7 +492,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
+            Samples (also Dask arrays and DataFrames: then a Dask array of
+            predictions, computed block by block).
 
         Returns
         -------
@@ -569,10 +501,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        if _is_dask(X):  # a Dask array of predictions, computed block by block
-            from skneuron import _dask
+        if is_dask(X):
+            from skneuron._data import _dask
 
-            return _dask.predict(self, X)
+            fitted, checks = (self.coef_, self.intercept_), self._checks(reset=False)
+            return _dask.predict(X, *fitted, **checks)
         X = validate_data(
             self, X, reset=False, dtype="numeric", accept_sparse=["csr", "csc", "coo"]
         )
@@ -595,10 +528,12 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         score : float
             R² of ``self.predict(X)`` against ``y``.
         """
-        if _is_dask(X) or _is_dask(y):
-            from skneuron import _dask
+        if is_dask(X) or is_dask(y):
+            from skneuron._data import _dask
 
-            return _dask.score(self, X, y, sample_weight)
+            check_is_fitted(self)
+            fitted, checks = (self.coef_, self.intercept_), self._checks(reset=False)
+            return _dask.score(X, y, sample_weight, *fitted, **checks)
         return super().score(X, y, sample_weight=sample_weight)
 
     @property
@@ -606,20 +541,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         """The trained neuron as a standalone Keras model in the original units, in
         float64 (its input and weights), so that it predicts as :meth:`predict`."""
         check_is_fitted(self)
-        if getattr(self, "_keras_model", None) is None:
-            from skneuron import _keras
-
-            coef = np.atleast_2d(self.coef_)
-            model = _keras.build_neuron(  # float64: the weights training produced
-                coef.shape[1],
-                coef.shape[0],
-                fit_intercept=True,
-                positive=False,
-                dtype="float64",
-            )
-            intercept = np.broadcast_to(self.intercept_, coef.shape[:1])
-            model.get_layer("neuron").set_weights([coef.T, intercept.astype(float)])
-            self._keras_model = model
+        if getattr(self, "_keras_model", None) is None:  # a cache, not pickled
+            self._keras_model = keras_model(self.coef_, self.intercept_)
         return self._keras_model
 
     def __getstate__(self):
@@ -628,308 +551,18 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        stream = state.get("_stream")
-        if isinstance(stream, dict):  # written by skneuron 0.1.0
-            state["_stream"] = _Stream.from_v010(stream)
-        state.setdefault("precompute", "auto")  # a parameter since 0.2
-        super().__setstate__(state)
+        super().__setstate__(upgraded(state))  # also pickles of earlier versions
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one Dense unit per target
-        # sparse X trains on its sums (skneuron._sparse): the full-batch squared loss
-        sums = self.precompute is True or isinstance(self.precompute, str)
-        tags.input_tags.sparse = self.loss == "squared_error" and (
-            self.batch_size is None and sums
-        )
+        # sparse X trains on its sums (skneuron._data._sparse), which needs the
+        # settings that can train on sums, and precompute True or "auto"
+        loss = LOSSES.get(self.loss)
+        on_sums = self.precompute is True or isinstance(self.precompute, str)
+        full = self.batch_size is None
+        tags.input_tags.sparse = bool(loss and loss.sums) and full and on_sums
         return tags
-
-    # -- the steps of fit ---------------------------------------------------------
-    def _validate_input(self, X, y, sample_weight, reset):
-        """Checked X (float64 or float32, not copied: it is read in blocks) and
-        float64 y, and the weights divided by their largest, which is returned
-        too."""
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype="numeric", multi_output=True, y_numeric=True
-        )
-        return _checked_rows(X, y, sample_weight)
-
-    def _split(self, sample_weight, rng):
-        """Training and held-out rows (``validation_split``)."""
-        if self.early_stopping and not self.validation_split:
-            raise ValueError(
-                "early_stopping=True needs held-out rows: set validation_split > 0."
-            )
-        train, val = _split(len(sample_weight), self.validation_split, rng)
-        if not sample_weight[train].max(initial=0) > 0:
-            raise ValueError(
-                "sample_weight is zero on every training row left by "
-                f"validation_split={self.validation_split}."
-            )
-        return train, val
-
-    def _moments(self, source, X, Y, sample_weight, weight_scale, train, sums):
-        """The training rows' moments, in one pass: with X'WX for training on
-        sums, and on rows where it costs no more than LinearRegression's solve
-        (for ``singular_`` and inference); X'WX from ``precompute`` if given."""
-        rows = _rows(train)
-        if not _is_array(self.precompute):
-            cross = sums or X.shape[1] <= len(X)
-            return source.moments(X, Y, sample_weight, rows, cross=cross)
-        n_samples, n_features = X.shape
-        if self.validation_split or source is not _IN_MEMORY:
-            raise ValueError(
-                "precompute as a Gram matrix needs data in memory without "
-                "validation_split (it is X'WX of all rows)."
-            )
-        gram = check_array(self.precompute, dtype=np.float64, input_name="precompute")
-        if gram.shape != (n_features, n_features):
-            raise ValueError(
-                f"precompute must be the ({n_features}, {n_features}) Gram matrix "
-                f"X.T @ X (X'WX with sample weights); got shape {gram.shape}."
-            )
-        diagonal = np.einsum("ij,ij->j", X * sample_weight[:, None], X)
-        if not np.allclose(gram, gram.T, rtol=1e-7) or not np.allclose(
-            np.diag(gram) / weight_scale, diagonal, rtol=1e-6
-        ):
-            raise ValueError(
-                "precompute does not match X: it must be X.T @ X of the X given to "
-                "fit (X.T @ (sample_weight[:, None] * X) with sample weights)."
-            )
-        moments = Moments.of(X, Y, sample_weight, cross=False)
-        return moments.with_gram(gram / weight_scale)
-
-    def _metric(self, moments):
-        """The units the neuron trains in: X standardized (each column scaled to
-        unit variance), except where that would change the answer or slow it:
-
-        - X rank deficient (collinear columns, more features than rows): all
-          columns scaled alike, so that gradient descent from zero reaches the
-          minimum-norm least-squares answer in X's own units (LinearRegression's);
-        - an L2 penalty: each column's scale stretched by ``sqrt(1 + l2)``, so that
-          the penalty's curvature (however strong) joins the data's on the
-          diagonal rather than dwarfing the bias's.
-        """
-        scaling = moments.scaling(self.fit_intercept)
-        varying = moments.diagonal() > 0  # constant columns are null either way
-        l2 = self.alpha * (1 - self.l1_ratio)
-        if l2 > 0:
-            degree = make_loss(self.loss, epsilon=self.epsilon).degree
-            penalty = Penalty.elastic_net(self.alpha, self.l1_ratio, scaling, degree)
-            stretch = np.sqrt(1.0 + penalty.l2.max(1))
-            return replace(scaling, X_scale=scaling.X_scale * stretch)
-        if _collinear(moments, varying, self.fit_intercept):
-            common = np.sqrt(np.mean(scaling.X_scale[varying] ** 2))
-            return replace(scaling, X_scale=np.where(varying, common, scaling.X_scale))
-        return scaling
-
-    def _random_state(self, n_samples):
-        """The random state, where the fit is random (held-out rows, shuffled
-        mini-batches); None where it is not, so that it touches no random state."""
-        batched = self.batch_size is not None and self.batch_size < n_samples
-        if self.validation_split or (batched and self.shuffle):
-            return check_random_state(self.random_state)
-        return None
-
-    def _sums(self, shape, source):
-        """Whether to train on the sums of the rows (``precompute``): the
-        full-batch squared loss only; with ``"auto"``, where the p x p sums are
-        no larger than the data. Dask collections only train on sums."""
-        n_samples, n_features = shape
-        possible = self.loss == "squared_error" and (
-            self.batch_size is None or self.batch_size >= n_samples
-        )
-        if source is not _IN_MEMORY:
-            return source.require_sums(self, possible)
-        if _is_array(self.precompute):
-            if not possible:
-                raise ValueError(
-                    "precompute as a Gram matrix needs the full-batch squared loss: "
-                    "use loss='squared_error' and batch_size=None."
-                )
-            return True
-        if self.precompute == "auto":
-            return possible and n_features <= n_samples
-        if self.precompute and not possible:
-            raise ValueError(
-                "precompute=True trains on the sums of the rows, which only the "
-                "full-batch squared loss allows: use loss='squared_error' and "
-                "batch_size=None, or precompute='auto'."
-            )
-        return bool(self.precompute)
-
-    def _objective(self, scaling):
-        """The loss and penalty in the standardized units of ``scaling``."""
-        loss = make_loss(self.loss, epsilon=self.epsilon).standardized(scaling.Y_scale)
-        penalty = Penalty.elastic_net(
-            self.alpha, self.l1_ratio, scaling, loss.degree, self.positive
-        )
-        return Objective(loss, penalty, self.fit_intercept)
-
-    def _plan(
-        self,
-        objective,
-        data,
-        seed,
-        *,
-        epochs,
-        tol,
-        batched,
-        early_stopping=False,
-        first_epoch=0,
-    ):
-        """How to step and when to stop, on this standardized data, and the
-        curvature bounds both come from."""
-        bounds = curvature(data, self.fit_intercept, objective.penalty)
-        optimizer, automatic = step_rule(
-            self.optimizer, self.learning_rate, bounds, batched=batched
-        )
-        smooth = automatic and not objective.loss.differentiable
-        if epochs == "auto":
-            n_stages = len(stages(objective.loss, tol, 1, smooth=smooth))
-            epochs = epoch_budget(optimizer, bounds, tol, n_stages)
-        schedule = Schedule(
-            optimizer=optimizer,
-            stages=stages(
-                objective.loss, tol, epochs, smooth=smooth, first_epoch=first_epoch
-            ),
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=seed,
-        )
-        stopping = Stopping(
-            max_epochs=epochs,
-            patience=self.n_iter_no_change,
-            early_stopping=early_stopping and tol is not None,
-            strong=bounds.strong,
-            lipschitz=bounds.lipschitz,
-            # the heavy ball is stable by construction, yet its loss may rise by
-            # up to the condition number before it falls: a wider ceiling, and no
-            # limit on where it ends; other steps diverge if they end 10x up
-            ceiling=1e4 * (bounds.lipschitz / bounds.strong if automatic else 1.0),
-            growth=None if automatic else 10.0,
-        )
-        return schedule, stopping, bounds
-
-    def _stream_sums(self, n_features):
-        """Whether a stream trains on the sums of the rows seen: the full-batch
-        squared loss, unless ``precompute=False`` or (with ``"auto"``) over 2048
-        features, whose p x p sums would outweigh the chunks."""
-        possible = self.loss == "squared_error" and self.batch_size is None
-        if self.precompute == "auto":
-            return possible and n_features <= 2048
-        return possible and bool(self.precompute)
-
-    def _stream_units(self, stream, passed):
-        """The units a stream trains on rows in, and its state in them.
-
-        From the moments of the rows passed. The stream's units are kept while
-        they still fit (scales within a factor 2, offsets within half a standard
-        deviation), so that the optimizer's state carries over; otherwise the
-        weights are re-expressed in new units and the optimizer restarts."""
-        fresh = passed.scaling(self.fit_intercept)
-        if stream is not None and _fits(stream.scaling, fresh):
-            return stream.scaling, stream.state
-        return fresh, self._restarted(stream, fresh)
-
-    def _restarted(self, stream, scaling):
-        """The weights a stream reached, in the units of ``scaling``, for a fresh
-        optimizer (without a stream: where :meth:`fit` starts)."""
-        if stream is None:
-            return self._initial_state(scaling)
-        coef, intercept = stream.scaling.to_original(
-            stream.state.kernel, stream.state.bias
-        )
-        return TrainState(*scaling.to_standardized(coef, intercept))
-
-    def _initial_state(self, scaling):
-        """Start from zero, or from the previous fit with ``warm_start``."""
-        n_features, n_targets = len(scaling.X_scale), len(scaling.Y_scale)
-        if self.warm_start and hasattr(self, "coef_"):
-            coef = np.atleast_2d(self.coef_)
-            if coef.shape == (n_targets, n_features):
-                return TrainState(*scaling.to_standardized(coef, self.intercept_))
-        return TrainState.zeros(n_features, n_targets)
-
-    def _train(self, data, scaling, objective, schedule, stopping, state, validation):
-        """Run the engine (which starts TensorFlow), with progress output."""
-        from skneuron import _keras
-
-        def to_y_units(losses):
-            return _per_epoch(objective.loss.to_y_units, losses, scaling.Y_scale)
-
-        progress = _Progress(self.verbose, stopping.max_epochs, to_y_units)
-        result = _keras.train(
-            data,
-            objective,
-            schedule,
-            stopping,
-            state,
-            validation=validation,
-            on_epochs=progress.update if self.verbose else None,
-        )
-        progress.close(result.n_epochs)
-        if result.stop is Stop.DIVERGED:
-            losses = _per_epoch(
-                objective.loss.to_y_units, result.losses, scaling.Y_scale
-            )
-            went = (
-                f"went from {losses[0]:.3g} to {losses[-1]:.3g}"
-                if len(losses) > 1
-                else f"reached {losses[-1]:.3g}"
-            )
-            raise ValueError(
-                f"Training diverged: the loss {went} with "
-                f"optimizer={self.optimizer!r} and "
-                f"learning_rate={self.learning_rate!r}. Use a smaller learning_rate "
-                "(or the default 'auto')."
-            )
-        tested = any(stage.tol is not None for stage in schedule.stages)
-        if tested and result.stop is Stop.MAX_EPOCHS:
-            warnings.warn(
-                f"NeuronRegressor did not converge in {stopping.max_epochs} epochs "
-                f"(tol={self.tol}); {self._advice()}",
-                ConvergenceWarning,
-                stacklevel=5,  # _train, fit, all-or-nothing, _fit_context: caller
-            )
-        return result
-
-    def _advice(self):
-        """What to change when training runs out of epochs."""
-        if self.learning_rate == "auto" and is_keras_sgd(self.optimizer):
-            return "increase epochs (the problem is badly conditioned or not smooth)."
-        return (
-            f"with optimizer={self.optimizer!r} and learning_rate="
-            f"{self.learning_rate!r} the steps may be too large to settle or too "
-            "small to arrive: lower or raise learning_rate, increase epochs, or use "
-            "the default optimizer='sgd' with learning_rate='auto' (its step is "
-            "chosen for the problem's curvature)."
-        )
-
-    def _set_fitted(self, result, scaling, objective, schedule, one_target, moments):
-        """Every fitted attribute, from the engine's result."""
-        coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
-        if one_target:
-            coef, intercept = coef[0], intercept[0]
-        if not self.fit_intercept:
-            intercept = 0.0  # as LinearRegression's, for any y
-        to_y = objective.loss.to_y_units
-        self.history_ = {"loss": _per_epoch(to_y, result.losses, scaling.Y_scale)}
-        if result.val_losses is not None:
-            self.history_["val_loss"] = _per_epoch(
-                to_y, result.val_losses, scaling.Y_scale
-            )
-        self.coef_, self.intercept_ = coef, intercept
-        self.n_iter_ = result.n_epochs
-        # for summary(): whether training stopped by its convergence test (or ran
-        # its fixed epochs), and the size of the last gradient (standardized units)
-        self._converged = result.stop is not Stop.MAX_EPOCHS or self.tol is None
-        self._gradient_norm = float(np.max(result.gradient))
-        self._keras_model = None
-        # what partial_fit needs to continue: kept exactly, in standardized units
-        self._stream = _Stream(
-            scaling, result.optimizer, result.state, schedule.seed, moments
-        )
 
     def summary(self, alpha=0.05):
         """Standard errors, t tests and R² of the trained coefficients (OLS/WLS).
@@ -982,282 +615,84 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         [ 8.667 40.825] 3.23e-05 0.9982
         """
         check_is_fitted(self)
-        stream = getattr(self, "_stream", None)
         return summarize(
-            getattr(self, "_inference_stats", None),
+            self._record,
             self.coef_,
             self.intercept_,
             feature_names=getattr(self, "feature_names_in_", None),
             alpha=alpha,
+        )
+
+    # -- the steps of fit ---------------------------------------------------------
+    def _settings(self):
+        """The parameters that decide how the data is read and prepared."""
+        return Settings(**{f.name: getattr(self, f.name) for f in fields(Settings)})
+
+    def _training(self):
+        """The parameters that decide what is minimized and how."""
+        return Training(**{f.name: getattr(self, f.name) for f in fields(Training)})
+
+    def _checks(self, reset):
+        """What a source needs to check X as ``validate_data`` would: this name,
+        and its record of the features seen (set with ``reset``, else checked)."""
+
+        def features(header, X):
+            _check_feature_names(self, header, reset=reset)
+            _check_n_features(self, X, reset=reset)
+
+        return {"name": type(self).__name__, "features": features}
+
+    def _initial_state(self, scaling):
+        """Start from zero, or from the previous fit with ``warm_start``."""
+        n_features, n_targets = len(scaling.X_scale), len(scaling.Y_scale)
+        if self.warm_start and hasattr(self, "coef_"):
+            coef = np.atleast_2d(self.coef_)
+            if coef.shape == (n_targets, n_features):
+                return TrainState(*scaling.to_standardized(coef, self.intercept_))
+        return TrainState.zeros(n_features, n_targets)
+
+    def _set_fitted(self, result, plan, prepared, before=None):
+        """Every fitted attribute, from the engine's result: after :meth:`fit`
+        (``prepared`` a :class:`~skneuron._data.Prepared`), or after
+        :meth:`partial_fit` (a stream's :class:`~skneuron._stream.Step`, and
+        ``before`` the epochs and losses recorded so far)."""
+        scaling, streamed = plan.scaling, before is not None
+        coef, intercept = scaling.to_original(result.state.kernel, result.state.bias)
+        if not self.fit_intercept:
+            intercept = np.zeros_like(intercept)
+        if streamed:  # a row counts each time it is passed: no inference
+            stats, seen = None, prepared.passed
+        else:
+            stats = prepared.statistics(coef, intercept)
+            seen = prepared.moments.weighted(prepared.checked.weight_scale)
+            self.singular_, self.rank_ = prepared.singular, prepared.rank
+        n_iter, losses = before or (0, [])
+        losses = losses + plan.to_y_units(result.losses)
+        self.history_ = {"loss": losses[-_HISTORY_KEPT:] if streamed else losses}
+        if result.val_losses is not None:
+            self.history_["val_loss"] = plan.to_y_units(result.val_losses)
+        if prepared.one_target:
+            coef, intercept = coef[0], intercept[0]
+        self.coef_ = coef
+        self.intercept_ = intercept if self.fit_intercept else 0.0  # as LR's
+        self.n_iter_ = n_iter + result.n_epochs
+        self._keras_model = None
+        self._record = TrainingRecord(
+            stats,
             n_iter=self.n_iter_,
-            gradient_norm=getattr(self, "_gradient_norm", None),
-            converged=getattr(self, "_converged", True),
+            gradient_norm=float(np.max(result.gradient)),
+            # whether training stopped by its convergence test (or ran its fixed
+            # epochs), for summary()
+            converged=result.stop is not Stop.MAX_EPOCHS or self.tol is None,
             penalized=self.alpha > 0,
             loss=self.loss,
             positive=self.positive,
-            streamed=stream is not None and stream.streamed,
+            streamed=streamed,
         )
-
-
-@dataclass(frozen=True)
-class _Stream:
-    """What :meth:`NeuronRegressor.partial_fit` continues from: the units the
-    state is in, the optimizer it was trained with (resolved to a class path and
-    config) and its state, the seed of the mini-batch order, the moments of every
-    row trained on so far (None from a 0.1.0 pickle), and whether
-    ``partial_fit`` added rows to them (``streamed``: then a row counts each time
-    it was passed, and the number of distinct rows is unknown)."""
-
-    scaling: _Standardized
-    optimizer: OptimizerSpec
-    state: TrainState
-    seed: int
-    moments: Moments | None = None
-    streamed: bool = False
-
-    @classmethod
-    def from_v010(cls, stream: dict) -> _Stream:
-        """The continuation as skneuron 0.1.0 pickled it (a dict)."""
-        problem = stream["problem"]
-        scaling = _Standardized(
-            problem.X_offset, problem.X_scale, problem.Y_offset, problem.Y_scale
+        # what partial_fit needs to continue: kept exactly, in standardized units
+        self._stream = Stream(
+            scaling, result.optimizer, result.state, plan.schedule.seed, seen, streamed
         )
-        path, config, _, _ = stream["plan"]
-        slots = stream["optimizer_state"]
-        state = TrainState(
-            stream["kernel"],
-            stream["bias"],
-            None if slots is None else tuple(np.asarray(s) for s in slots),
-        )
-        return cls(scaling, OptimizerSpec(path, config), state, stream["seed"])
-
-
-def _passed(stream, X, Y, sample_weight, cross):
-    """The moments of every row passed so far, the stream's and this chunk's: a
-    row counts each time it is passed."""
-    before = None if stream is None else stream.moments
-    if before is None:
-        return Moments.of(X, Y, sample_weight, cross=cross)
-    # X'WX whole or not as the stream began (a changed setting would not fit)
-    chunk = Moments.of(X, Y, sample_weight, like=before, cross=before.cross)
-    return before.merge(chunk)
-
-
-def _fits(old, new):
-    """Whether standardization ``old`` still fits data standardized by ``new``:
-    scales within a factor 2 and offsets within half a standard deviation."""
-    pairs = [
-        (old.X_offset, old.X_scale, new.X_offset, new.X_scale),
-        (old.Y_offset, old.Y_scale, new.Y_offset, new.Y_scale),
-    ]
-    for old_offset, old_scale, offset, scale in pairs:
-        ratio = scale / old_scale
-        shift = np.abs(offset - old_offset) / scale
-        if np.any(~((0.5 <= ratio) & (ratio <= 2))) or np.any(~(shift <= 0.5)):
-            return False
-    return True
-
-
-def _continues(stream, state, optimizer):
-    """Whether a stream's optimizer state carries over to this call: it exists,
-    and the optimizer is the same (the same class, with momentum or without)."""
-    if stream is None or state.slots is None:
-        return False
-
-    def momentum(spec):
-        return spec.config.get("momentum", 0) > 0
-
-    last = stream.optimizer
-    same = str(last.optimizer).split(":")[-1].lower() == _name(optimizer.optimizer)
-    return same and momentum(last) == momentum(optimizer)
-
-
-def _name(optimizer):
-    """An optimizer's class name in lower case (a name, a class or an instance)."""
-    if isinstance(optimizer, str):
-        return optimizer.split(":")[-1].lower()
-    cls = optimizer if isinstance(optimizer, type) else type(optimizer)
-    return cls.__name__.lower()
-
-
-def _seed(rng):
-    """A seed for the mini-batch order, drawn from ``rng`` (0 without one)."""
-    return 0 if rng is None else int(rng.randint(np.iinfo(np.int32).max))
-
-
-def _per_epoch(to_y_units, losses, y_scale):
-    """Per-epoch losses (epochs, targets), standardized -> y units, averaged over
-    targets."""
-    return to_y_units(np.asarray(losses), y_scale).mean(1).tolist()
-
-
-def _standardized(source, X, Y, sample_weight, split, moments, scaling):
-    """The training and held-out rows in the units of ``scaling`` (one float64
-    copy)."""
-    train, val = split
-    data = Rows(*scaling.transform(X[train], Y[train]), sample_weight[train])
-    validation = None
-    if len(val):
-        validation = Rows(*scaling.transform(X[val], Y[val]), sample_weight[val])
-    return data, validation
-
-
-def _summed(source, X, Y, sample_weight, split, moments, scaling):
-    """The sums of the training and held-out rows in the units of ``scaling``
-    (the held-out rows' from one pass over them)."""
-    train, val = split
-    center = scaling.centred
-    data = moments.gram(moments, scaling, center)
-    validation = None
-    if len(val):
-        held_out = source.moments(X, Y, sample_weight, val, like=moments)
-        validation = held_out.gram(moments, scaling, center)
-    return data, validation
-
-
-def _collinear(moments, varying, center):
-    """Whether X's varying columns are collinear, once each is scaled to unit
-    variance: the smallest eigenvalue of their correlations below (1e-6)**2 of the
-    largest, or more of them than rows."""
-    p = int(varying.sum())
-    if p > moments.count - int(center):
-        return True
-    if not moments.cross or p < 2:
-        return False
-    gram = moments.cxx[np.ix_(varying, varying)]
-    if not center:
-        about_zero = (moments.mean_x + moments.origin_x / moments.unit_x)[varying]
-        gram = gram + moments.weight * np.outer(about_zero, about_zero)
-    norm = np.sqrt(np.diag(gram))
-    eig = np.linalg.eigvalsh(gram / np.outer(norm, norm))
-    return bool(eig[0] <= _RANK_CUTOFF**2 * eig[-1])
-
-
-def _singular_values(moments, X, sample_weight, train, center, weight_scale):
-    """The singular values of X's training rows, centred (with an intercept) and
-    weighted by the square roots of the weights (as given): LinearRegression's
-    ``singular_``. From X'WX; with more features than rows, where the rows are in
-    memory, from the rows themselves (X'WX then was not formed). The weights are
-    those of the moments, ``weight_scale`` times smaller than the user's."""
-    n = moments.count
-    if not moments.cross:
-        rows = np.asarray(X[train], dtype=np.float64)
-        if center:
-            rows = rows - moments.origin_x - moments.unit_x * moments.mean_x
-        rows = rows * np.sqrt(sample_weight[train] * weight_scale)[:, None]
-        return np.linalg.svd(rows, compute_uv=False)
-    with np.errstate(all="ignore"):
-        gram = moments.cxx
-        if not center:
-            about_zero = moments.mean_x + moments.origin_x / moments.unit_x
-            gram = gram + moments.weight * np.outer(about_zero, about_zero)
-        gram = gram * np.outer(moments.unit_x, moments.unit_x) * weight_scale
-        if not np.isfinite(gram).all():
-            return np.full(min(n, len(gram)), np.nan)
-        eig = np.linalg.eigvalsh(gram)[::-1][: min(n, len(gram))]
-    return np.sqrt(np.maximum(eig, 0.0))
-
-
-class _InMemory:
-    """How fit reads data in memory (NumPy arrays): validated as scikit-learn
-    validates, then read in blocks of rows. ``skneuron._dask`` reads Dask
-    collections through the same four functions, on the cluster."""
-
-    def __init__(self):
-        self.moments = Moments.of
-        self.residuals = Residuals.of
-
-    @staticmethod
-    def validated(estimator, X, y, sample_weight, reset):
-        return estimator._validate_input(X, y, sample_weight, reset)
-
-
-_IN_MEMORY = _InMemory()
-
-
-def _is_dask(obj):
-    """Whether ``obj`` is a Dask collection (told without importing Dask)."""
-    return type(obj).__module__.split(".")[0] in ("dask", "dask_expr")
-
-
-def _source(X, y):
-    """Where fit reads its data from."""
-    if _is_dask(X) or _is_dask(y):
-        from skneuron import _dask
-
-        return _dask.SOURCE
-    if _is_sparse(X):
-        from skneuron import _sparse
-
-        return _sparse.SOURCE
-    return _IN_MEMORY
-
-
-def _warn_unresolved(bounds):
-    """Warn where X is nearly rank deficient in the units training runs in:
-    directions LinearRegression counts (singular values above 1e-6 of the
-    largest) but too weak for gradient descent to train in float64."""
-    if bounds.unresolved:
-        warnings.warn(
-            "X is nearly rank deficient: in the units NeuronRegressor trains in, "
-            f"its curvature falls to {bounds.unresolved:.1e} of the largest, too "
-            "little for gradient descent to train in float64, so the coefficients "
-            "may differ from the least-squares answer along those directions. "
-            "Remove or combine nearly collinear columns, or add an L2 penalty "
-            "(alpha).",
-            ConvergenceWarning,
-            stacklevel=4,  # fit, all-or-nothing, _fit_context: the caller
-        )
-
-
-def _checked_rows(X, y, sample_weight):
-    """X in float64 or float32 (others converted), y in float64, and the sample
-    weights divided by their largest, which is returned too: the answer does not
-    depend on the weights' scale, and so their sum cannot overflow, nor tiny ones
-    be flushed to zero by TensorFlow. For validated dense or sparse X."""
-    if X.dtype not in (np.float64, np.float32):
-        X = X.astype(np.float64)
-    y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    largest = sample_weight.max(initial=0)
-    if not largest > 0:
-        raise ValueError("sample_weight must not be all zeros.")
-    return X, y, sample_weight / largest, largest
-
-
-def _is_sparse(obj):
-    """Whether ``obj`` is a SciPy sparse matrix or array (told without SciPy)."""
-    return type(obj).__module__.startswith("scipy.sparse")
 
 
 _HISTORY_KEPT = 1_000  # epochs of losses partial_fit keeps in history_ (bounded)
-
-_RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
-# LinearRegression's lstsq with its default tol, 1e-6, as cond)
-
-
-def _is_array(value):
-    """Whether a parameter is an array rather than a flag or a name."""
-    return not isinstance(value, str | bool | type(None))
-
-
-def _rows(index):
-    """Row indices, or None for all rows (a slice)."""
-    return None if isinstance(index, slice) else index
-
-
-def _split(n_samples, fraction, rng):
-    """Training and validation rows, the latter drawn with the estimator's RNG
-    (all rows, as a slice, without validation)."""
-    if not fraction:
-        return slice(None), np.arange(0)
-    n_val = int(np.ceil(fraction * n_samples))
-    if n_val >= n_samples:
-        raise ValueError(
-            f"validation_split={fraction} leaves no training rows out of "
-            f"{n_samples} samples."
-        )
-    order = rng.permutation(n_samples)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])

@@ -483,7 +483,7 @@ def test_incremental_with_scoring_r2_is_dask_ml_issue_1012(client):
 def test_import_skneuron_does_not_import_dask():
     code = (
         "import sys, numpy as np; import skneuron;"
-        "from skneuron._neuron import _source; _source(np.eye(3), np.arange(3.0));"
+        "from skneuron._data import source_of; source_of(np.eye(3), np.arange(3.0));"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'dask'], 'dask'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

@@ -183,5 +183,7 @@ def test_nearly_rank_deficient_x_warns_rather_than_differs_silently():
     V, _ = np.linalg.qr(rng.normal(size=(6, 6)))
     X = U @ np.diag([1.0, 0.7, 0.3, 0.1, 0.05, 5e-6]) @ V.T
     y = rng.normal(size=30)
-    with pytest.warns(ConvergenceWarning, match="nearly rank deficient"):
+    with pytest.warns(ConvergenceWarning, match="nearly rank deficient") as caught:
         NeuronRegressor(fit_intercept=False).fit(X, y)
+    # the warning names the line that called fit (as the others do)
+    assert {w.filename for w in caught} == {__file__}

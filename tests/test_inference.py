@@ -19,7 +19,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skneuron
 from skneuron import NeuronRegressor
-from skneuron._inference import FitStatistics, RegressionResults, summarize
+from skneuron._inference import (
+    FitStatistics,
+    RegressionResults,
+    TrainingRecord,
+    summarize,
+)
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -191,7 +196,7 @@ def _at_reference(X, y, weights=None, fit_intercept=True):
     stats_ = FitStatistics.from_data(
         X, y, weights, coef, intercept, fit_intercept=fit_intercept
     )
-    return summarize(stats_, coef, intercept), ref
+    return summarize(TrainingRecord(stats_), coef, intercept), ref
 
 
 @pytest.mark.parametrize(
@@ -274,7 +279,7 @@ def test_refuses_without_residual_degrees_of_freedom():
     X, y = np.array([[0.0], [1.0]]), np.array([1.0, 3.0])
     stats_ = FitStatistics.from_data(X, y, None, [2.0], 1.0, fit_intercept=True)
     with pytest.raises(ValueError, match="No residual degrees of freedom"):
-        summarize(stats_, [2.0], 1.0)
+        summarize(TrainingRecord(stats_), [2.0], 1.0)
 
 
 def test_refuses_non_finite_statistics():
@@ -282,7 +287,7 @@ def test_refuses_non_finite_statistics():
     y = np.array([0.0, 1e200, -1e200])
     stats_ = FitStatistics.from_data(X, y, None, [0.0], 0.0, fit_intercept=True)
     with pytest.raises(ValueError, match="not finite"):
-        summarize(stats_, [0.0], 0.0)
+        summarize(TrainingRecord(stats_), [0.0], 0.0)
 
 
 @pytest.mark.parametrize("scale", [1e200, 1e-200])
@@ -336,7 +341,8 @@ def test_warns_when_training_reports_no_convergence(small):
         X, y, None, ref.params[1:], ref.params[0], fit_intercept=True
     )
     with pytest.warns(ConvergenceWarning, match="Training did not converge"):
-        res = summarize(stats_, ref.params[1:], ref.params[0], converged=False)
+        record = TrainingRecord(stats_, converged=False)
+        res = summarize(record, ref.params[1:], ref.params[0])
     assert "Converged: no" in str(res)
 
 

@@ -18,8 +18,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skneuron import NeuronRegressor
+from skneuron._data._sparse import SOURCE, SparseRows
 from skneuron._moments import Moments, Residuals
-from skneuron._sparse import SOURCE, SparseRows
 
 RTOL = 1e-9
 
@@ -371,7 +371,8 @@ def test_passes_over_sparse_x_take_memory_of_its_values_and_p_squared(large):
     coef = np.ones((1, p))
     tracemalloc.start()
     try:
-        Xv, yv, w, _ = SOURCE.validated(reg, X, y, None, reset=True)
+        checked = SOURCE.validated(X, y, None, **reg._checks(reset=True))
+        Xv, yv, w = checked.X, checked.y, checked.sample_weight
         Y = yv[:, None]
         moments = SOURCE.moments(Xv, Y, w, train)
         SOURCE.moments(Xv, Y, w, held_out, like=moments)

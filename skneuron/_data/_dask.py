@@ -1,12 +1,12 @@
 """Dask collections for NeuronRegressor: the sums computed by the cluster.
 
 :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads Dask arrays and
-DataFrames through :data:`SOURCE`, with the same four functions as its in-memory
-source. Every pass over the rows is one task per row block that returns a small
-summary (:class:`~skneuron._moments.Moments`, :class:`~skneuron._moments.Residuals`:
-p x p numbers at most), and the summaries are merged pairwise as a tree on the
-cluster; only the merged one reaches the client, where the neuron trains on it.
-Nothing here gathers the rows.
+DataFrames through :data:`SOURCE`, a :class:`~skneuron._data._source.Source` as its
+in-memory and sparse sources are. Every pass over the rows is one task per row block
+that returns a small summary (:class:`~skneuron._moments.Moments`,
+:class:`~skneuron._moments.Residuals`: p x p numbers at most), and the summaries are
+merged pairwise as a tree on the cluster; only the merged one reaches the client,
+where the neuron trains on it. Nothing here gathers the rows.
 
 Bad input raises scikit-learn's errors: the shapes, dtypes and feature names are
 checked on the collections' metadata before anything is computed; NaN and infinity
@@ -27,22 +27,18 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.validation import (
     _assert_all_finite,
-    _check_feature_names,
-    _check_n_features,
     _check_sample_weight,
     _check_y,
     check_array,
     check_consistent_length,
-    check_is_fitted,
     check_non_negative,
 )
 
+from skneuron._data._source import Checked, Features, Settings, require_y
 from skneuron._moments import Moments, Residuals
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array
-
-    from skneuron._neuron import NeuronRegressor
 
 # The unit a Moments starts from when the blocks' own data are to set it: below any
 # power of two that skneuron._moments._units returns, so ``max`` keeps theirs.
@@ -59,22 +55,18 @@ _INCREMENTAL = (
 # -- the source fit reads Dask collections through -----------------------------------
 class _DaskSource:
     """How :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads Dask
-    collections: the same four functions as the in-memory source, computed by the
-    cluster block by block."""
+    collections: the four functions of a :class:`~skneuron._data._source.Source`,
+    computed by the cluster block by block."""
 
     @staticmethod
     def validated(
-        estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any, reset: bool
-    ) -> tuple[dask.array.Array, dask.array.Array, _SampleWeights, float]:
+        X: Any, y: Any, sample_weight: Any, *, name: str, features: Features
+    ) -> Checked:
         """Checked X and y as aligned Dask arrays, and the sample weights divided
         by their largest (which is returned too), as ``validate_data`` would give.
 
         Parameters
         ----------
-        estimator : NeuronRegressor
-            Gets ``n_features_in_`` and, from a DataFrame with string column
-            names, ``feature_names_in_`` (with ``reset``), or is checked against
-            them.
         X : dask array or dask DataFrame of shape (n_samples, n_features)
             Training data (a NumPy array or pandas DataFrame when only y is Dask).
         y : dask array, Series or DataFrame of shape (n_samples,) or \
@@ -82,19 +74,21 @@ class _DaskSource:
             Target values.
         sample_weight : dask array or Series, array-like, float or None
             Non-negative weights of the rows.
-        reset : bool
-            Whether to set (True) or check (False) the features seen.
+        name : str
+            The estimator's name, for the error messages.
+        features : Features
+            Records (``fit``) or checks the features seen: the number of X's
+            columns and, from a DataFrame with string column names, their names
+            (read off its metadata).
 
         Returns
         -------
-        X : dask array of shape (n_samples, n_features)
-            float32 or float64 (others converted lazily), one chunk of columns.
-        y : dask array of shape (n_samples,) or (n_samples, n_targets)
-            float64, in the row chunks of X.
-        sample_weight : _SampleWeights
-            The weights divided by their largest, in the row chunks of X.
-        weight_scale : float
-            The largest weight (1.0 without weights).
+        checked : Checked
+            X as a dask array of shape (n_samples, n_features), float32 or
+            float64 (others converted lazily), one chunk of columns; y a float64
+            dask array in the row chunks of X; the weights divided by their
+            largest (a ``_SampleWeights``, in the row chunks of X), and that
+            largest (1.0 without weights).
 
         Raises
         ------
@@ -103,15 +97,15 @@ class _DaskSource:
             weights. NaN or infinity in X or y raise scikit-learn's error when the
             first pass over the blocks runs.
         """
-        name = _name(estimator)
-        _check_feature_names(estimator, _described(X), reset=reset)
+        require_y(y, name)
+        header = _described(X)
         X, y, sample_weight = _with_lengths(X, y, sample_weight)
         X, y = _dask_X(X, y, name), _dask_y(y, X, name)
         check_consistent_length(X, y)
         X, y = _aligned(X, y)
         weights, largest = _weights(sample_weight, X)
-        _check_n_features(estimator, X, reset=reset)
-        return X, y, weights, largest
+        features(header, X)
+        return Checked(X, y, weights, largest, sample_weight is not None)
 
     @staticmethod
     def moments(
@@ -215,16 +209,16 @@ class _DaskSource:
         )
 
     @staticmethod
-    def require_sums(estimator: NeuronRegressor, possible: bool) -> bool:
+    def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
         """Dask collections train on the sums of the rows only: True where the
         settings allow it, else a ``ValueError`` that says what to do.
 
         Parameters
         ----------
-        estimator : NeuronRegressor
+        settings : Settings
             Its ``loss``, ``batch_size`` and ``precompute`` are checked.
-        possible : bool
-            Whether its settings train on the sums (the full-batch squared loss).
+        shape : tuple
+            X's (n_samples, n_features).
 
         Returns
         -------
@@ -233,26 +227,32 @@ class _DaskSource:
         Raises
         ------
         ValueError
-            For ``precompute=False``, a loss other than ``"squared_error"`` or
-            mini-batches: these pass over the rows every epoch, which this
-            estimator does not do on Dask collections (it never gathers them).
+            For ``precompute=False`` or a Gram matrix, a loss other than
+            ``"squared_error"`` or mini-batches: these pass over the rows every
+            epoch, which this estimator does not do on Dask collections (it never
+            gathers them).
         """
-        if estimator.precompute is False:
+        if settings.precompute is False:
             raise ValueError(
                 "precompute=False trains on the rows themselves, but "
                 "NeuronRegressor trains on Dask collections only from the sums of "
                 "their rows (one pass on the cluster): use precompute='auto' or "
                 f"True. {_INCREMENTAL}"
             )
-        if not possible:
+        if not settings.sums_possible(shape[0]):
             raise ValueError(
                 "NeuronRegressor trains on Dask collections only from the sums of "
                 "their rows (one pass on the cluster), which only the full-batch "
                 "squared loss allows; "
-                f"loss={estimator.loss!r} with batch_size={estimator.batch_size!r} "
+                f"loss={settings.loss!r} with batch_size={settings.batch_size!r} "
                 "passes over the rows every epoch. Use loss='squared_error' and "
                 f"batch_size=None. {_INCREMENTAL} The arrays are never computed "
                 "into memory for you; if they fit, pass X.compute(), y.compute()."
+            )
+        if settings.gram_given:
+            raise ValueError(
+                "precompute as a Gram matrix needs data in memory without "
+                "validation_split (it is X'WX of all rows)."
             )
         return True
 
@@ -295,33 +295,42 @@ class _SampleWeights:
 
 
 # -- predict and score ---------------------------------------------------------------
-def predict(estimator: NeuronRegressor, X: Any) -> dask.array.Array:
-    """Predictions ``X @ coef_.T + intercept_`` as a Dask array, block by block.
+def predict(
+    X: Any, coef: np.ndarray, intercept: Any, *, name: str, features: Features
+) -> dask.array.Array:
+    """Predictions ``X @ coef.T + intercept`` as a Dask array, block by block.
 
     Nothing is computed: the number of features and the feature names are
-    checked as ``validate_data(reset=False)`` checks them, on X's metadata; NaN
-    or infinity in a block raise scikit-learn's error when that block is computed.
+    checked by ``features`` (as ``validate_data(reset=False)`` checks them), on
+    X's metadata; NaN or infinity in a block raise scikit-learn's error when that
+    block is computed.
 
     Parameters
     ----------
-    estimator : NeuronRegressor
-        A fitted estimator.
     X : dask array or dask DataFrame of shape (n_samples, n_features)
         Samples.
+    coef : ndarray of shape (n_features,) or (n_targets, n_features)
+        A fitted estimator's ``coef_``.
+    intercept : float or ndarray of shape (n_targets,)
+        Its ``intercept_``.
+    name : str
+        Its name, for the error messages.
+    features : Features
+        Checks the features against those it was fitted on.
 
     Returns
     -------
     y_pred : dask array of shape (n_samples,) or (n_samples, n_targets)
         float64, in the row chunks of X (unknown ones for a DataFrame).
     """
-    check_is_fitted(estimator)
-    _check_feature_names(estimator, _described(X), reset=False)
+    header = _described(X)
     if _is_frame(X):
         X = X.to_dask_array()  # row chunks of unknown length: nothing computed
-    X = _features(estimator, X)
-    coef = np.asarray(estimator.coef_, dtype=np.float64)
-    intercept = np.asarray(estimator.intercept_, dtype=np.float64)
-    given = dict(coef=coef, intercept=intercept, estimator_name=_name(estimator))
+    X = _features(X, name)
+    features(header, X)
+    coef = np.asarray(coef, dtype=np.float64)
+    intercept = np.asarray(intercept, dtype=np.float64)
+    given = dict(coef=coef, intercept=intercept, estimator_name=name)
     if coef.ndim == 1:
         return X.map_blocks(_predicted, dtype=np.float64, drop_axis=1, **given)
     chunks = (X.chunks[0], (len(coef),))
@@ -329,40 +338,47 @@ def predict(estimator: NeuronRegressor, X: Any) -> dask.array.Array:
 
 
 def score(
-    estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any = None
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    coef: np.ndarray,
+    intercept: Any,
+    *,
+    name: str,
+    features: Features,
 ) -> float:
-    """R² of the predictions, as :func:`sklearn.metrics.r2_score` on the computed
-    arrays, from one pass on the cluster that brings back a few scalars per
-    target.
+    """R² of the predictions ``X @ coef.T + intercept``, as
+    :func:`sklearn.metrics.r2_score` on the computed arrays, from one pass on the
+    cluster that brings back a few scalars per target.
 
     Parameters
     ----------
-    estimator : NeuronRegressor
-        A fitted estimator.
     X : dask array or dask DataFrame of shape (n_samples, n_features)
         Samples.
     y : dask array, Series or DataFrame of shape (n_samples,) or \
 (n_samples, n_targets)
         True values.
-    sample_weight : dask array or Series, array-like or None, default=None
+    sample_weight : dask array or Series, array-like or None
         Sample weights.
+    coef, intercept, name, features
+        As for :func:`predict`.
 
     Returns
     -------
     score : float
         R², averaged uniformly over targets (scikit-learn's default).
     """
-    check_is_fitted(estimator)
-    _check_feature_names(estimator, _described(X), reset=False)
+    header = _described(X)
     X, y, sample_weight = _with_lengths(X, y, sample_weight)
-    X = _features(estimator, _dask_like(X, y))
+    X = _features(_dask_like(X, y), name)
+    features(header, X)
     y = _dask_like(y, X)
     check_consistent_length(X, y)
     X, y = _aligned(X, y)
     if y.ndim == 1:
         y = y[:, None]
     y = y.astype(np.float64)
-    n_outputs = 1 if np.ndim(estimator.coef_) == 1 else len(estimator.coef_)
+    n_outputs = 1 if np.ndim(coef) == 1 else len(coef)
     if y.shape[1] != n_outputs:
         raise ValueError(
             "y_true and y_pred have different number of output "
@@ -375,24 +391,27 @@ def score(
             stacklevel=3,
         )
         return float("nan")
-    if sample_weight is None:
-        weights = _ones(X)
-    elif _is_dask(sample_weight):
-        weights = _rows_of(sample_weight.astype(np.float64), X)
-    else:
-        weights = _rows_of(_check_sample_weight(sample_weight, y, dtype=np.float64), X)
     spread = _reduced(
         _block_spread,
         _merge,
         X,
         y,
-        weights,
+        _score_weights(sample_weight, X, y),
         None,
-        coef=np.atleast_2d(estimator.coef_).astype(np.float64),
-        intercept=np.atleast_1d(estimator.intercept_).astype(np.float64),
-        estimator_name=_name(estimator),
+        coef=np.atleast_2d(coef).astype(np.float64),
+        intercept=np.atleast_1d(intercept).astype(np.float64),
+        estimator_name=name,
     )
     return spread.r2()
+
+
+def _score_weights(sample_weight, X, y):
+    """The weights of R² in the row chunks of X (ones without weights)."""
+    if sample_weight is None:
+        return _ones(X)
+    if _is_dask(sample_weight):
+        return _rows_of(sample_weight.astype(np.float64), X)
+    return _rows_of(_check_sample_weight(sample_weight, y, dtype=np.float64), X)
 
 
 @dataclass(frozen=True)
@@ -738,22 +757,16 @@ def _weights(sample_weight, X):
     return _SampleWeights(sample_weight.astype(np.float64) / largest, False), largest
 
 
-def _features(estimator, X):
-    """X (a Dask array) with one chunk of columns, its dtype and number of
-    features checked as ``validate_data(reset=False)`` checks them, on its
-    metadata."""
+def _features(X, name):
+    """X (a Dask array) with one chunk of columns, its dtype checked as
+    ``validate_data(reset=False)`` checks it, on its metadata."""
     check_array(
         X._meta,
         dtype="numeric",
         ensure_all_finite=False,
         ensure_min_samples=0,
         ensure_min_features=0,
-        estimator=_name(estimator),
+        estimator=name,
         input_name="X",
     )
-    _check_n_features(estimator, X, reset=False)
     return X.rechunk({1: -1})
-
-
-def _name(estimator) -> str:
-    return type(estimator).__name__

@@ -1,40 +1,44 @@
 """SciPy sparse X for NeuronRegressor: the sums from sparse products.
 
 :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads SciPy sparse
-matrices and arrays (CSR, CSC, COO) through :data:`SOURCE`, with the same four
-functions as its in-memory and Dask sources. X is never densified: the
-standardization stays implicit, as in scikit-learn's ``_preprocess_data`` for
-sparse X. The moments come from the sparse products ``X'WX`` (a dense
-p x p matrix), ``X'WY`` and the weighted column sums, centred afterwards
-(``X'WX - W m m'``); the residuals' sums from ``X @ coef'`` and ``X' W r``, the
-gradient's centring carried as ``- center (sum W r)``. Columns stored on more
-than half the rows, which may lie far from zero, where that centring would
-cancel, are centred explicitly as dense columns (fewer values than twice those
-they store). Memory is proportional to the values stored in X, plus p² for the
-sums.
+matrices and arrays (CSR, CSC, COO) through :data:`SOURCE`, a
+:class:`~skneuron._data._source.Source` as its in-memory and Dask sources are. X is
+never densified: the standardization stays implicit, as in scikit-learn's
+``_preprocess_data`` for sparse X. The moments come from the sparse products
+``X'WX`` (a dense p x p matrix), ``X'WY`` and the weighted column sums, centred
+afterwards (``X'WX - W m m'``); the residuals' sums from ``X @ coef'`` and ``X' W
+r``, the gradient's centring carried as ``- center (sum W r)``. Columns stored on
+more than half the rows, which may lie far from zero, where that centring would
+cancel, are centred explicitly as dense columns (fewer values than twice those they
+store). Memory is proportional to the values stored in X, plus p² for the sums.
 
 Training therefore always runs on the sums (the full-batch squared loss), also
 with more features than samples (wide, text-like data), where dense X would train
 on the rows: those would have to be densified, the p x p sums need not. The answer
 is still the minimum-norm one there, since the columns of rank-deficient X are
-all scaled alike (see ``NeuronRegressor._metric``) and gradient descent from zero
-stays in the row space.
+all scaled alike (see :func:`skneuron._data._prepare.units`) and gradient descent
+from zero stays in the row space.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_X_y
 
+from skneuron._data._source import (
+    Checked,
+    Features,
+    Settings,
+    checked_rows,
+    require_y,
+)
 from skneuron._moments import Moments, Residuals, _units
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
-
-    from skneuron._neuron import NeuronRegressor
 
 ACCEPTED = ["csr", "csc", "coo"]  # LinearRegression's accept_sparse
 
@@ -69,41 +73,37 @@ class SparseRows:
 
 class _SparseSource:
     """How :meth:`NeuronRegressor.fit <skneuron.NeuronRegressor.fit>` reads SciPy
-    sparse X: the same four functions as the in-memory source, from sparse
-    products."""
+    sparse X: the four functions of a :class:`~skneuron._data._source.Source`,
+    from sparse products."""
 
     @staticmethod
     def validated(
-        estimator: NeuronRegressor, X: Any, y: Any, sample_weight: Any, reset: bool
-    ) -> tuple[SparseRows, np.ndarray, np.ndarray, float]:
+        X: Any, y: Any, sample_weight: Any, *, name: str, features: Features
+    ) -> Checked:
         """Checked sparse X (as CSR), float64 y and the sample weights divided by
         their largest (which is returned too), as ``LinearRegression`` validates
         sparse input.
 
         Parameters
         ----------
-        estimator : NeuronRegressor
-            Gets ``n_features_in_`` (with ``reset``), or is checked against it.
         X : sparse matrix or array of shape (n_samples, n_features)
             CSR, CSC or COO (others are converted to CSR).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), float or None
             Non-negative weights of the rows.
-        reset : bool
-            Whether to set (True) or check (False) the features seen.
+        name : str
+            The estimator's name, for the error messages.
+        features : Features
+            Records (``fit``) or checks the number of features seen.
 
         Returns
         -------
-        X : SparseRows
-            X as CSR, float32 or float64 (other dtypes converted); not copied
-            when it is CSR of those dtypes already.
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            float64.
-        sample_weight : ndarray of shape (n_samples,)
-            The weights divided by their largest.
-        weight_scale : float
-            The largest weight (1.0 without weights).
+        checked : Checked
+            X as :class:`SparseRows` (CSR, float32 or float64, other dtypes
+            converted; not copied when it is CSR of those dtypes already), y in
+            float64, the weights divided by their largest, and that largest
+            (1.0 without weights).
 
         Raises
         ------
@@ -111,21 +111,21 @@ class _SparseSource:
             scikit-learn's errors (``LinearRegression``'s) for wrong shapes,
             dtypes, NaN or infinity, and weights.
         """
-        X, y = validate_data(
-            estimator,
+        require_y(y, name)
+        header = X
+        X, y = check_X_y(
             X,
             y,
-            reset=reset,
             accept_sparse=ACCEPTED,
             dtype="numeric",
             multi_output=True,
             y_numeric=True,
+            estimator=name,
         )
-        from skneuron._neuron import _checked_rows  # imported by now
-
+        features(header, X)
         # CSR: rows are taken from it (CSR is returned as it is)
-        X, y, sample_weight, largest = _checked_rows(X.tocsr(), y, sample_weight)
-        return SparseRows(X), y, sample_weight, largest
+        checked = checked_rows(X.tocsr(), y, sample_weight)
+        return replace(checked, X=SparseRows(checked.X))
 
     @staticmethod
     def moments(
@@ -270,7 +270,7 @@ class _SparseSource:
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
 
     @staticmethod
-    def require_sums(estimator: NeuronRegressor, possible: bool) -> bool:
+    def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
         """Sparse X trains on the sums of the rows only: True where the settings
         allow it, else a ``ValueError`` that says what to do.
 
@@ -282,10 +282,10 @@ class _SparseSource:
 
         Parameters
         ----------
-        estimator : NeuronRegressor
+        settings : Settings
             Its ``loss``, ``batch_size`` and ``precompute`` are checked.
-        possible : bool
-            Whether its settings train on the sums (the full-batch squared loss).
+        shape : tuple of int
+            X's (n_samples, n_features).
 
         Returns
         -------
@@ -297,23 +297,22 @@ class _SparseSource:
             For ``precompute=False`` or a Gram matrix, a loss other than
             ``"squared_error"`` or mini-batches.
         """
-        precompute = estimator.precompute
-        if not isinstance(precompute, str | bool):
+        if settings.gram_given:
             raise ValueError(
                 "precompute as a Gram matrix is not used with sparse X: its sums "
                 "come from X.T @ X directly. Use precompute='auto' or True."
             )
-        if precompute is False:
+        if settings.precompute is False:
             raise ValueError(
                 "precompute=False trains on the rows themselves, which would "
                 "densify sparse X: NeuronRegressor trains on sparse X only from the "
                 "sums of its rows. Use precompute='auto' or True. " + _DENSIFY
             )
-        if not possible:
+        if not settings.sums_possible(shape[0]):
             raise ValueError(
                 "NeuronRegressor trains on sparse X only from the sums of its rows, "
                 "which only the full-batch squared loss allows; "
-                f"loss={estimator.loss!r} with batch_size={estimator.batch_size!r} "
+                f"loss={settings.loss!r} with batch_size={settings.batch_size!r} "
                 "passes over the rows every epoch, which would densify X. Use "
                 "loss='squared_error' and batch_size=None. " + _DENSIFY
             )
