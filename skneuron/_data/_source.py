@@ -16,8 +16,10 @@ from typing import Any, Protocol
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y
 
+from skneuron._data._factor import Factor
 from skneuron._loss import LOSSES
 from skneuron._moments import Moments, Residuals
+from skneuron._objective import _Standardized
 
 
 class Features(Protocol):
@@ -45,6 +47,7 @@ class Settings:
     validation_split: float = 0.0
     random_state: Any = None
     precompute: Any = "auto"
+    positive: bool = False
 
     def sums_possible(self, n_samples: int) -> bool:
         """Whether these settings can train on the sums of ``n_samples`` rows: a
@@ -130,6 +133,18 @@ class Source(Protocol):
         :meth:`Residuals.of <skneuron._moments.Residuals.of>`, the gradient's X
         centred on ``center``."""
 
+    def factor(
+        self,
+        X: Any,
+        Y: Any,
+        sample_weight: Any,
+        rows: np.ndarray | None,
+        scaling: _Standardized,
+    ) -> Factor | None:
+        """The triangular factor of ``rows`` in the units of ``scaling``, as
+        :meth:`Factor.of <skneuron._data._factor.Factor.of>`, in one pass; None
+        where this source trains from the sums only."""
+
 
 def require_y(y: Any, name: str) -> None:
     """scikit-learn's error for a regressor given no y (``validate_data``'s)."""
@@ -164,6 +179,7 @@ class InMemory:
 
     moments = staticmethod(Moments.of)
     residuals = staticmethod(Residuals.of)
+    factor = staticmethod(Factor.of)
 
     @staticmethod
     def validated(
