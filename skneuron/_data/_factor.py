@@ -37,6 +37,14 @@ class Factor:
     Z: np.ndarray
     rest: np.ndarray
 
+    def rank(self, ratio: np.ndarray, floor: float) -> int:
+        """X's numerical rank: the number of singular values of X, each column
+        scaled to unit spread (the factor's columns multiplied by ``ratio``),
+        above ``floor`` times the largest (the round-off of those columns: see
+        :func:`round_off`)."""
+        s = np.linalg.svd(self.R * ratio, compute_uv=False)
+        return int((s > floor * s.max(initial=0.0)).sum())
+
     def singular_values(self, scaling: _Standardized, weight: float) -> np.ndarray:
         """The singular values of the rows the factor is of, in X's own units
         (as ``LinearRegression``'s ``singular_``), ``weight`` their total
@@ -73,6 +81,17 @@ class Factor:
         return cls(R[:p, :p], R[:p, p:], R[p:, p:])
 
 
+def round_off(standard: _Standardized, count: int) -> float:
+    """The round-off of X's columns scaled to unit spread by ``standard``, as a
+    share of their norm: each centred value carries an error of about eps times
+    its column's mean (over its spread), ten times that for safety, summed over
+    ``count`` rows. Singular values below it are null: exactly collinear columns
+    far from zero (a year, and the year minus 1946) differ by that much."""
+    offset = np.abs(standard.X_offset) / standard.X_scale
+    eps = np.finfo(np.float64).eps
+    return float(10 * np.sqrt(count) * eps * (1 + offset.max(initial=0.0)))
+
+
 @dataclass(frozen=True)
 class Preconditioned(_Standardized):
     """Units preconditioned by a factor: standardized by ``scaling``'s offsets and
@@ -89,20 +108,20 @@ class Preconditioned(_Standardized):
 
     @classmethod
     def of(
-        cls, scaling: _Standardized, factor: Factor, sums: Gram
+        cls, scaling: _Standardized, factor: Factor, sums: Gram, rank: int
     ) -> tuple[Preconditioned, Gram]:
-        """These units for ``factor`` (taken in the units of ``scaling``), and the
-        sums of the training rows in them (their weight and count those of
-        ``sums``)."""
-        # the rank, once: singular values of X in its own units (LinearRegression's)
-        scale = np.ones_like(scaling.X_scale)
-        U, s, Vt = np.linalg.svd(factor.R * scaling.X_scale)
-        keep = s > RANK_CUTOFF * s.max(initial=0.0)
-        if keep.all():  # full rank: precondition in the standardized units, where
+        """These units for ``factor`` (taken in the units of ``scaling``) and X's
+        ``rank``, and the sums of the training rows in them (their weight and
+        count those of ``sums``)."""
+        p = len(scaling.X_scale)
+        scale = np.ones(p)
+        if rank == p:  # full rank: precondition in the standardized units, where
             U, s, Vt = np.linalg.svd(factor.R)  # the factor is better conditioned
             keep = s > 0
         else:  # the minimum-norm answer in X's units: leave out its null space
             scale = scaling.X_scale
+            U, s, Vt = np.linalg.svd(factor.R * scale)
+            keep = np.arange(p) < rank
         inverse = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
         T = scale[:, None] * Vt.T * inverse
         back = (Vt * np.where(keep, s, 0.0)[:, None]) / scale

@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from skneuron._data._factor import RANK_CUTOFF, Factor, Preconditioned
+from skneuron._data._factor import RANK_CUTOFF, Factor, Preconditioned, round_off
 from skneuron._data._source import IN_MEMORY, Checked, Settings, Source
 from skneuron._inference import FitStatistics
 from skneuron._loss import make_loss
@@ -25,6 +25,7 @@ from skneuron._moments import Moments
 from skneuron._objective import Gram, Penalty, Rows, _Standardized
 
 CONDITION_LIMIT = 1e4  # of the sums: beyond it, train from the factor (X's 100)
+CHEAP = 2**24  # flops of a factor that costs less than a fit's overhead (~10 ms)
 
 
 @dataclass(frozen=True)
@@ -115,23 +116,27 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     form = _summed if sums else _standardized
     data, validation = form(source, checked, (train, val), moments, scaling)
     factor = None
-    if sums and _factor_pays(settings, data):
+    if sums and _factor_pays(settings, data, checked.Y.shape[1]):
         c, rows = checked, None if isinstance(train, slice) else train
         factor = source.factor(c.X, c.Y, c.sample_weight, rows, scaling)
-        if factor is not None:
-            singular = factor.singular_values(scaling, moments.weight * c.weight_scale)
-            scaling, data = Preconditioned.of(scaling, factor, data)
-            if validation is not None:
-                validation = scaling.gram(validation)
-    n_rows = data.count if sums else len(data.X)
     cutoff = RANK_CUTOFF * singular.max(initial=0.0)
+    rank = int((singular > cutoff).sum())
+    if factor is not None:  # the rank, once, from the factor: its round-off's
+        standard = moments.scaling(settings.fit_intercept)
+        floor = round_off(standard, moments.count)
+        rank = factor.rank(scaling.X_scale / standard.X_scale, floor)
+        singular = factor.singular_values(scaling, moments.weight * c.weight_scale)
+        scaling, data = Preconditioned.of(scaling, factor, data, rank)
+        if validation is not None:
+            validation = scaling.gram(validation)
+    n_rows = data.count if sums else len(data.X)
     return Prepared(
         data=data,
         validation=validation,
         scaling=scaling,
         moments=moments,
         singular=singular,
-        rank=int((singular > cutoff).sum()),
+        rank=rank,
         sums=sums,
         batched=(settings.batch_size or n_rows) < n_rows,
         seed=seed(rng),
@@ -143,16 +148,19 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     )
 
 
-def _factor_pays(settings: Settings, sums: Gram) -> bool:
+def _factor_pays(settings: Settings, sums: Gram, n_targets: int) -> bool:
     """Whether to train from a triangular factor of the rows rather than their
-    sums: where the sums lose digits (the standardized Gram's condition number
-    above ``CONDITION_LIMIT``, or it is singular), for the plain least-squares
-    objective (a penalty or a sign constraint acts on each coefficient, which
-    the factor's rotation would mix)."""
+    sums, for the plain least-squares objective (a penalty or a sign constraint
+    acts on each coefficient, which the factor's rotation would mix): where the
+    sums lose digits (the standardized Gram's condition number above
+    ``CONDITION_LIMIT``, or it is singular), or where the factor costs little
+    (``CHEAP`` flops): its training then reaches the answer in one step, to
+    the digits the factor holds."""
     if settings.alpha > 0 or settings.positive:
         return False
+    size = sums.count * (len(sums.xx) + n_targets) ** 2
     eig = np.linalg.eigvalsh(sums.xx)
-    return not eig[0] > eig[-1] / CONDITION_LIMIT
+    return size <= CHEAP or not eig[0] > eig[-1] / CONDITION_LIMIT
 
 
 def random_state(settings: Settings, n_samples: int) -> np.random.RandomState | None:
