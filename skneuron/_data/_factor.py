@@ -37,12 +37,11 @@ class Factor:
     Z: np.ndarray
     rest: np.ndarray
 
-    def rank(self, ratio: np.ndarray, floor: float) -> int:
+    def rank(self, floor: float) -> int:
         """X's numerical rank: the number of singular values of X, each column
-        scaled to unit spread (the factor's columns multiplied by ``ratio``),
-        above ``floor`` times the largest (the round-off of those columns: see
-        :func:`round_off`)."""
-        s = np.linalg.svd(self.R * ratio, compute_uv=False)
+        scaled to unit spread (as the factor is taken), above ``floor`` times
+        the largest (the round-off of those columns: see :func:`round_off`)."""
+        s = np.linalg.svd(self.R, compute_uv=False)
         return int((s > floor * s.max(initial=0.0)).sum())
 
     def singular_values(self, scaling: _Standardized, weight: float) -> np.ndarray:

@@ -25,7 +25,6 @@ from skneuron._moments import Moments
 from skneuron._objective import Gram, Penalty, Rows, _Standardized
 
 CONDITION_LIMIT = 1e4  # of the sums: beyond it, train from the factor (X's 100)
-CHEAP = 2**24  # flops of a factor that costs less than a fit's overhead (~10 ms)
 
 
 @dataclass(frozen=True)
@@ -113,18 +112,17 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     moments = _moments(source, checked, settings, train, sums)
     singular = singular_values(moments, checked, train, settings.fit_intercept)
     scaling = units(moments, settings)
+    factor = None
+    if sums and _factor_pays(settings, moments):
+        c, rows = checked, None if isinstance(train, slice) else train
+        scaling = moments.scaling(settings.fit_intercept)  # per column, always
+        factor = source.factor(c.X, c.Y, c.sample_weight, rows, scaling)
     form = _summed if sums else _standardized
     data, validation = form(source, checked, (train, val), moments, scaling)
-    factor = None
-    if sums and _factor_pays(settings, data, checked.Y.shape[1]):
-        c, rows = checked, None if isinstance(train, slice) else train
-        factor = source.factor(c.X, c.Y, c.sample_weight, rows, scaling)
     cutoff = RANK_CUTOFF * singular.max(initial=0.0)
     rank = int((singular > cutoff).sum())
     if factor is not None:  # the rank, once, from the factor: its round-off's
-        standard = moments.scaling(settings.fit_intercept)
-        floor = round_off(standard, moments.count)
-        rank = factor.rank(scaling.X_scale / standard.X_scale, floor)
+        rank = factor.rank(round_off(scaling, moments.count))
         singular = factor.singular_values(scaling, moments.weight * c.weight_scale)
         scaling, data = Preconditioned.of(scaling, factor, data, rank)
         if validation is not None:
@@ -148,19 +146,18 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     )
 
 
-def _factor_pays(settings: Settings, sums: Gram, n_targets: int) -> bool:
+def _factor_pays(settings: Settings, moments: Moments) -> bool:
     """Whether to train from a triangular factor of the rows rather than their
-    sums, for the plain least-squares objective (a penalty or a sign constraint
-    acts on each coefficient, which the factor's rotation would mix): where the
-    sums lose digits (the standardized Gram's condition number above
-    ``CONDITION_LIMIT``, or it is singular), or where the factor costs little
-    (``CHEAP`` flops): its training then reaches the answer in one step, to
-    the digits the factor holds."""
-    if settings.alpha > 0 or settings.positive:
+    sums: where the sums lose digits (the standardized Gram's condition number
+    above ``CONDITION_LIMIT``, or it is singular), for the plain least-squares
+    objective with the automatic step (a penalty or a sign constraint acts on
+    each coefficient, which the factor's rotation would mix; a step the user
+    chose is meant for the standardized units)."""
+    if settings.alpha > 0 or settings.positive or not settings.automatic_step:
         return False
-    size = sums.count * (len(sums.xx) + n_targets) ** 2
-    eig = np.linalg.eigvalsh(sums.xx)
-    return size <= CHEAP or not eig[0] > eig[-1] / CONDITION_LIMIT
+    standard = moments.scaling(settings.fit_intercept)
+    eig = np.linalg.eigvalsh(moments.gram(moments, standard, standard.centred).xx)
+    return not eig[0] > eig[-1] / CONDITION_LIMIT
 
 
 def random_state(settings: Settings, n_samples: int) -> np.random.RandomState | None:

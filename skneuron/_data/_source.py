@@ -20,6 +20,7 @@ from skneuron._data._factor import Factor
 from skneuron._loss import LOSSES
 from skneuron._moments import Moments, Residuals
 from skneuron._objective import _Standardized
+from skneuron._schedule import is_keras_sgd
 
 
 class Features(Protocol):
@@ -48,6 +49,8 @@ class Settings:
     random_state: Any = None
     precompute: Any = "auto"
     positive: bool = False
+    optimizer: Any = "sgd"
+    learning_rate: Any = "auto"
 
     def sums_possible(self, n_samples: int) -> bool:
         """Whether these settings can train on the sums of ``n_samples`` rows: a
@@ -65,6 +68,12 @@ class Settings:
         if self.precompute == "auto":
             return possible and n_features <= 2048
         return possible and bool(self.precompute)
+
+    @property
+    def automatic_step(self) -> bool:
+        """Whether the step is chosen for the problem's curvature (Keras' plain
+        SGD with ``learning_rate="auto"``)."""
+        return self.learning_rate == "auto" and is_keras_sgd(self.optimizer)
 
     @property
     def gram_given(self) -> bool:
