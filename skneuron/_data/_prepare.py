@@ -115,8 +115,9 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     factor = None
     if sums and _factor_pays(settings, moments):
         c, rows = checked, None if isinstance(train, slice) else train
-        scaling = moments.scaling(settings.fit_intercept)  # per column, always
-        factor = source.factor(c.X, c.Y, c.sample_weight, rows, scaling)
+        standard = moments.scaling(settings.fit_intercept)  # per column, always
+        factor = source.factor(c.X, c.Y, c.sample_weight, rows, standard)
+        scaling = standard if factor is not None else scaling
     form = _summed if sums else _standardized
     data, validation = form(source, checked, (train, val), moments, scaling)
     cutoff = RANK_CUTOFF * singular.max(initial=0.0)
