@@ -40,6 +40,8 @@ from skneuron._moments import Moments, Residuals
 OPTIMUM_TOLERANCE = 1e-3
 
 _EPS = np.finfo(np.float64).eps
+# Residuals within this many ulps of y's spread (relative): an exact fit.
+EXACT = 1e3
 
 
 @dataclass(frozen=True, eq=False)
@@ -734,7 +736,8 @@ def summarize(
             distance_to_optimum=_distance(_newton_step(stats, inverse, j), cov),
             weighted=stats.weighted,
         )
-        _warn_if_short_of_optimum(result)
+        if not _exact(stats, j):  # else the standard errors are round-off too
+            _warn_if_short_of_optimum(result)
         results.append(result)
     return results[0] if np.ndim(coef) == 1 else results
 
@@ -854,6 +857,13 @@ def _warn_if_short_of_optimum(result):
             ConvergenceWarning,
             stacklevel=3,
         )
+
+
+def _exact(stats, j):
+    """Whether target j is fitted exactly, to round-off: its residuals within
+    ``EXACT`` ulps of its total sum of squares (the distance to the optimum is
+    then measured in standard errors made of round-off, and means nothing)."""
+    return bool(stats.ssr[j] <= (EXACT * _EPS) ** 2 * stats.tss[j])
 
 
 def _refuse_out_of_range(unscaled):

@@ -232,13 +232,20 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     rank_ : int
         Rank of X (centred with an intercept, weighted by the sample weights):
         the number of its singular values above ``1e-6`` times the largest
-        (``LinearRegression``'s default cut-off, whatever ``tol`` is).
+        (``LinearRegression``'s default cut-off, whatever ``tol`` is). Where X
+        is badly conditioned and training runs from its triangular factor (see
+        Notes), the rank is decided from that factor instead, once, with each
+        column scaled to unit spread: the singular values above the round-off
+        of those columns count, so a polynomial basis whose smallest singular
+        value is 1e-9 of the largest has full rank here and not in
+        ``LinearRegression``.
 
     singular_ : ndarray of shape (min(n_samples, n_features),)
         Singular values of X, centred with an intercept and weighted by the
         square roots of the sample weights, as ``LinearRegression``'s. They come
         from X'WX (from the rows when there are more features than rows), so the
-        smallest have fewer correct digits.
+        smallest have fewer correct digits; from the triangular factor of X
+        where training runs from it, to round-off of the largest.
 
     See Also
     --------
@@ -269,6 +276,16 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     on badly conditioned data the last stages are slow and may end with a
     ``ConvergenceWarning``. Any other optimizer trains the plain absolute error
     with its subgradient, as Keras does.
+
+    Where the standardized sums X'WX are badly conditioned (a condition number
+    above 1e4, or singular) and the problem is plain least squares with the
+    automatic step, the sums would lose twice the digits X itself costs; ``fit``
+    then trains from the triangular factor R of the standardized rows
+    (blockwise QR, one more pass; ``R'R`` is the sums), preconditioned by it:
+    on the features ``z = x V S⁺`` (with ``R = U S V'``), whose sums are the
+    identity, so that one step of the optimizer reaches the answer, mapped back
+    to X's units as standardization is. Directions of X below its rank are
+    left out, so the answer is then the minimum-norm one in X's units.
 
     :meth:`partial_fit` counts every row each time it is passed and keeps the
     sums of all the rows passed; with the squared loss and full batches each call

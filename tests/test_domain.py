@@ -174,16 +174,34 @@ def test_other_optimizers_stop_on_tol_or_say_what_to_change(diabetes):
     assert reg.n_iter_ < reg.epochs if reg.epochs != "auto" else reg.n_iter_ < 10_000
 
 
-@pytest.mark.slow
-def test_nearly_rank_deficient_x_warns_rather_than_differs_silently():
+def _nearly_rank_deficient():
     """Singular values down to 5e-6 of the largest: LinearRegression counts them
-    (its cut-off is 1e-6), float64 gradient descent cannot resolve them."""
+    (its cut-off is 1e-6); the sums' curvature falls to 2.5e-11 of the largest,
+    too little for float64 gradient descent."""
     rng = np.random.default_rng(6)
     U, _ = np.linalg.qr(rng.normal(size=(30, 6)))
     V, _ = np.linalg.qr(rng.normal(size=(6, 6)))
     X = U @ np.diag([1.0, 0.7, 0.3, 0.1, 0.05, 5e-6]) @ V.T
-    y = rng.normal(size=30)
+    return X, rng.normal(size=30)
+
+
+def test_nearly_rank_deficient_x_trains_from_its_factor_to_lstsq():
+    """The factor keeps X's own conditioning (2e5), and training in its units
+    reaches lstsq's answer to that times eps, with no warning."""
+    X, y = _nearly_rank_deficient()
+    coef = np.linalg.lstsq(X, y, rcond=None)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = NeuronRegressor(fit_intercept=False).fit(X, y)
+    eps = np.finfo(np.float64).eps
+    assert np.abs(reg.coef_ - coef).max() <= 1e3 * 2e5 * eps * np.abs(coef).max()
+
+
+@pytest.mark.slow
+def test_nearly_rank_deficient_rows_warn_rather_than_differ_silently():
+    """Trained on the rows (no factor there), the weak directions cannot be
+    resolved: a warning, which names the line that called fit."""
+    X, y = _nearly_rank_deficient()
     with pytest.warns(ConvergenceWarning, match="nearly rank deficient") as caught:
-        NeuronRegressor(fit_intercept=False).fit(X, y)
-    # the warning names the line that called fit (as the others do)
+        NeuronRegressor(fit_intercept=False, precompute=False).fit(X, y)
     assert {w.filename for w in caught} == {__file__}

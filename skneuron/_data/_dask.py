@@ -209,6 +209,12 @@ class _DaskSource:
         )
 
     @staticmethod
+    def factor(*args: Any) -> None:
+        """None: this source trains from the sums only (a factor of its rows is
+        not formed here)."""
+        return None
+
+    @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
         """Dask collections train on the sums of the rows only: True where the
         settings allow it, else a ``ValueError`` that says what to do.

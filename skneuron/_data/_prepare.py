@@ -17,14 +17,14 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from skneuron._data._factor import RANK_CUTOFF, Factor, Preconditioned, round_off
 from skneuron._data._source import IN_MEMORY, Checked, Settings, Source
 from skneuron._inference import FitStatistics
 from skneuron._loss import make_loss
 from skneuron._moments import Moments
 from skneuron._objective import Gram, Penalty, Rows, _Standardized
 
-RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
-# LinearRegression's lstsq with its default tol, 1e-6, as cond)
+CONDITION_LIMIT = 1e4  # of the sums: beyond it, train from the factor (X's 100)
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,12 @@ class Prepared:
     ``LinearRegression`` reports them, ``batched`` whether a step sees fewer
     than all the training rows, ``seed`` the mini-batches' order; ``source``,
     ``checked`` and ``train`` where the training rows are read from again (for
-    the statistics of inference, at the trained coefficients). A new form of
-    the data (a triangular factor of X, say) is a new type of ``data`` with its
-    rank decision here: the steps after ``prepare`` only pass these on.
+    the statistics of inference, at the trained coefficients). Where the sums
+    would lose digits, ``factor`` is the triangular factor of the rows that
+    the training is preconditioned by (``scaling`` then a
+    :class:`~skneuron._data._factor.Preconditioned`, ``data`` the sums in its
+    units), and the rank is decided from it: the steps after ``prepare`` only
+    pass these on.
     """
 
     data: Rows | Gram
@@ -54,6 +57,7 @@ class Prepared:
     batched: bool
     seed: int
     fit_intercept: bool
+    factor: Factor | None
     source: Source
     checked: Checked
     train: Any  # the training rows: sorted indices, or a slice of all
@@ -73,7 +77,7 @@ class Prepared:
         residuals = self.source.residuals(
             c.X, c.Y, c.sample_weight, coef, intercept, center, rows
         )
-        return FitStatistics.from_moments(
+        stats = FitStatistics.from_moments(
             self.moments,
             residuals,
             coef,
@@ -81,6 +85,20 @@ class Prepared:
             fit_intercept=self.fit_intercept,
             weight_scale=c.weight_scale,
             weighted=c.weighted,
+        )
+        if self.factor is None:
+            return stats
+        # the factor's R in place of the Cholesky factor of the sums (its square):
+        # X'WX = S R_c' R_c S, with the rank decided once, as rank_
+        root = np.sqrt(self.moments.weight * c.weight_scale) * self.scaling.X_scale
+        with np.errstate(all="ignore"):
+            r_factor = self.factor.R * (root / stats.column_scale)
+        r_factor *= np.where(np.diag(r_factor) < 0, -1.0, 1.0)[:, None]
+        full = self.rank == len(r_factor) and np.isfinite(r_factor).all()
+        return replace(
+            stats,
+            r_factor=r_factor if full else np.zeros_like(r_factor),
+            rank=self.rank + int(self.fit_intercept),
         )
 
 
@@ -94,25 +112,53 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     moments = _moments(source, checked, settings, train, sums)
     singular = singular_values(moments, checked, train, settings.fit_intercept)
     scaling = units(moments, settings)
+    factor = None
+    if sums and _factor_pays(settings, moments):
+        c, rows = checked, None if isinstance(train, slice) else train
+        standard = moments.scaling(settings.fit_intercept)  # per column, always
+        factor = source.factor(c.X, c.Y, c.sample_weight, rows, standard)
+        scaling = standard if factor is not None else scaling
     form = _summed if sums else _standardized
     data, validation = form(source, checked, (train, val), moments, scaling)
-    n_rows = data.count if sums else len(data.X)
     cutoff = RANK_CUTOFF * singular.max(initial=0.0)
+    rank = int((singular > cutoff).sum())
+    if factor is not None:  # the rank, once, from the factor: its round-off's
+        rank = factor.rank(round_off(scaling, moments.count))
+        singular = factor.singular_values(scaling, moments.weight * c.weight_scale)
+        scaling, data = Preconditioned.of(scaling, factor, data, rank)
+        if validation is not None:
+            validation = scaling.gram(validation)
+    n_rows = data.count if sums else len(data.X)
     return Prepared(
         data=data,
         validation=validation,
         scaling=scaling,
         moments=moments,
         singular=singular,
-        rank=int((singular > cutoff).sum()),
+        rank=rank,
         sums=sums,
         batched=(settings.batch_size or n_rows) < n_rows,
         seed=seed(rng),
         fit_intercept=settings.fit_intercept,
+        factor=factor,
         source=source,
         checked=checked,
         train=train,
     )
+
+
+def _factor_pays(settings: Settings, moments: Moments) -> bool:
+    """Whether to train from a triangular factor of the rows rather than their
+    sums: where the sums lose digits (the standardized Gram's condition number
+    above ``CONDITION_LIMIT``, or it is singular), for the plain least-squares
+    objective with the automatic step (a penalty or a sign constraint acts on
+    each coefficient, which the factor's rotation would mix; a step the user
+    chose is meant for the standardized units)."""
+    if settings.alpha > 0 or settings.positive or not settings.automatic_step:
+        return False
+    standard = moments.scaling(settings.fit_intercept)
+    eig = np.linalg.eigvalsh(moments.gram(moments, standard, standard.centred).xx)
+    return not eig[0] > eig[-1] / CONDITION_LIMIT
 
 
 def random_state(settings: Settings, n_samples: int) -> np.random.RandomState | None:
@@ -237,23 +283,47 @@ def _moments(
         cross = sums or X.shape[1] <= len(X)
         return source.moments(X, Y, sample_weight, rows, cross=cross)
     assert source is IN_MEMORY  # the other sources refuse a Gram matrix
+    return _given_gram(checked, settings.precompute, settings.fit_intercept)
+
+
+def _given_gram(checked: Checked, precompute: Any, center: bool) -> Moments:
+    """The moments with X'WX from the user's Gram matrix ``precompute``, checked
+    against X in one pass: it must act on a (fixed) random vector as X'WX does,
+    which its diagonal alone would not tell (another X's, one column negated,
+    has the same), and centring it must not cancel a column's spread."""
+    X, Y, sample_weight = checked.X, checked.Y, checked.sample_weight
     n_features = X.shape[1]
-    gram = check_array(settings.precompute, dtype=np.float64, input_name="precompute")
+    gram = check_array(precompute, dtype=np.float64, input_name="precompute")
     if gram.shape != (n_features, n_features):
         raise ValueError(
             f"precompute must be the ({n_features}, {n_features}) Gram matrix "
             f"X.T @ X (X'WX with sample weights); got shape {gram.shape}."
         )
-    diagonal = np.einsum("ij,ij->j", X * sample_weight[:, None], X)
-    if not np.allclose(gram, gram.T, rtol=1e-7) or not np.allclose(
-        np.diag(gram) / checked.weight_scale, diagonal, rtol=1e-6
+    gram = gram / checked.weight_scale
+    v = np.random.default_rng(0).standard_normal(n_features)
+    acted = X.T @ (sample_weight * (X @ v).astype(np.float64))
+    if not np.allclose(gram, gram.T, rtol=1e-7) or not np.all(
+        np.abs(gram @ v - acted) <= 1e-6 * (np.abs(gram) @ np.abs(v))
     ):
         raise ValueError(
             "precompute does not match X: it must be X.T @ X of the X given to "
             "fit (X.T @ (sample_weight[:, None] * X) with sample weights)."
         )
     moments = Moments.of(X, Y, sample_weight, cross=False)
-    return moments.with_gram(gram / checked.weight_scale)
+    spread = moments.cxx * moments.unit_x**2  # the diagonal, centred on the rows
+    lost = (spread > 0) & (spread < _CANCELLED * np.diag(gram))
+    if center and lost.any():
+        raise ValueError(
+            "precompute cannot be centred in float64: column(s) "
+            f"{np.flatnonzero(lost).tolist()} of X lie far from zero (their mean "
+            "over 100 standard deviations), so X'WX - n m m' would cancel their "
+            "spread. Use precompute=True (the sums are then gathered from the "
+            "rows, centred as they are read), or centre X first."
+        )
+    return moments.with_gram(gram)
+
+
+_CANCELLED = 1e-4  # a centred diagonal below this share of X'WX's: digits lost
 
 
 def _standardized(source, checked, split, moments, scaling):

@@ -16,8 +16,11 @@ from typing import Any, Protocol
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, check_array, check_X_y
 
+from skneuron._data._factor import Factor
 from skneuron._loss import LOSSES
 from skneuron._moments import Moments, Residuals
+from skneuron._objective import _Standardized
+from skneuron._schedule import is_keras_sgd
 
 
 class Features(Protocol):
@@ -45,6 +48,9 @@ class Settings:
     validation_split: float = 0.0
     random_state: Any = None
     precompute: Any = "auto"
+    positive: bool = False
+    optimizer: Any = "sgd"
+    learning_rate: Any = "auto"
 
     def sums_possible(self, n_samples: int) -> bool:
         """Whether these settings can train on the sums of ``n_samples`` rows: a
@@ -62,6 +68,12 @@ class Settings:
         if self.precompute == "auto":
             return possible and n_features <= 2048
         return possible and bool(self.precompute)
+
+    @property
+    def automatic_step(self) -> bool:
+        """Whether the step is chosen for the problem's curvature (Keras' plain
+        SGD with ``learning_rate="auto"``)."""
+        return self.learning_rate == "auto" and is_keras_sgd(self.optimizer)
 
     @property
     def gram_given(self) -> bool:
@@ -130,6 +142,18 @@ class Source(Protocol):
         :meth:`Residuals.of <skneuron._moments.Residuals.of>`, the gradient's X
         centred on ``center``."""
 
+    def factor(
+        self,
+        X: Any,
+        Y: Any,
+        sample_weight: Any,
+        rows: np.ndarray | None,
+        scaling: _Standardized,
+    ) -> Factor | None:
+        """The triangular factor of ``rows`` in the units of ``scaling``, as
+        :meth:`Factor.of <skneuron._data._factor.Factor.of>`, in one pass; None
+        where this source trains from the sums only."""
+
 
 def require_y(y: Any, name: str) -> None:
     """scikit-learn's error for a regressor given no y (``validate_data``'s)."""
@@ -164,6 +188,7 @@ class InMemory:
 
     moments = staticmethod(Moments.of)
     residuals = staticmethod(Residuals.of)
+    factor = staticmethod(Factor.of)
 
     @staticmethod
     def validated(

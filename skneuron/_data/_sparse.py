@@ -270,6 +270,12 @@ class _SparseSource:
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
 
     @staticmethod
+    def factor(*args: Any) -> None:
+        """None: this source trains from the sums only (a factor of its rows is
+        not formed here)."""
+        return None
+
+    @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
         """Sparse X trains on the sums of the rows only: True where the settings
         allow it, else a ``ValueError`` that says what to do.
