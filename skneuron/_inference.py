@@ -736,8 +736,7 @@ def summarize(
             distance_to_optimum=_distance(_newton_step(stats, inverse, j), cov),
             weighted=stats.weighted,
         )
-        if not _exact(stats, j):  # else the standard errors are round-off too
-            _warn_if_short_of_optimum(result)
+        _warn_if_short_of_optimum(result, exact=_exact(stats, j))
         results.append(result)
     return results[0] if np.ndim(coef) == 1 else results
 
@@ -845,10 +844,11 @@ def _warn_not_converged():
     )
 
 
-def _warn_if_short_of_optimum(result):
+def _warn_if_short_of_optimum(result, exact):
     """Warn (at summarize's caller) when the result's parameters are more than
-    ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum."""
-    if result.distance_to_optimum > OPTIMUM_TOLERANCE:
+    ``OPTIMUM_TOLERANCE`` standard errors from the least-squares optimum; not
+    for an ``exact`` fit, whose standard errors are round-off too."""
+    if result.distance_to_optimum > OPTIMUM_TOLERANCE and not exact:
         warnings.warn(
             f"The coefficients of {result.target_name} are "
             f"{result.distance_to_optimum:.2g} standard errors from the "

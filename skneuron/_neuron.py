@@ -67,15 +67,12 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``intercept_`` is 0.0.
 
     copy_X : bool, default=True
-        Accepted for compatibility with ``LinearRegression``; it has no effect.
-        X is never modified, whatever ``copy_X`` is: ``fit`` only reads it (to
-        gather its sums, or to make the standardized copy it trains on when it
-        trains on the rows), so ``copy_X=False`` neither saves a copy nor
-        changes X.
+        Accepted for compatibility with ``LinearRegression``; it has no effect:
+        ``fit`` only reads X (to gather its sums, or to make the standardized
+        copy it trains on), so X is never modified, whatever ``copy_X`` is.
 
     n_jobs : int, default=None
-        Accepted for compatibility with ``LinearRegression``; it has no effect.
-        TensorFlow uses its own thread pool.
+        For compatibility with ``LinearRegression``; no effect (TensorFlow has its own).
 
     positive : bool, default=False
         When True, the coefficients are kept non-negative by a Keras ``NonNeg``
@@ -232,20 +229,15 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     rank_ : int
         Rank of X (centred with an intercept, weighted by the sample weights):
         the number of its singular values above ``1e-6`` times the largest
-        (``LinearRegression``'s default cut-off, whatever ``tol`` is). Where X
-        is badly conditioned and training runs from its triangular factor (see
-        Notes), the rank is decided from that factor instead, once, with each
-        column scaled to unit spread: the singular values above the round-off
-        of those columns count, so a polynomial basis whose smallest singular
-        value is 1e-9 of the largest has full rank here and not in
-        ``LinearRegression``.
+        (``LinearRegression``'s default cut-off, whatever ``tol`` is); where
+        training runs from X's triangular factor (see Notes), those of X with
+        unit-spread columns above their round-off.
 
     singular_ : ndarray of shape (min(n_samples, n_features),)
         Singular values of X, centred with an intercept and weighted by the
         square roots of the sample weights, as ``LinearRegression``'s. They come
         from X'WX (from the rows when there are more features than rows), so the
-        smallest have fewer correct digits; from the triangular factor of X
-        where training runs from it, to round-off of the largest.
+        smallest have fewer correct digits (but from X's factor, see Notes).
 
     See Also
     --------
@@ -277,15 +269,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     ``ConvergenceWarning``. Any other optimizer trains the plain absolute error
     with its subgradient, as Keras does.
 
-    Where the standardized sums X'WX are badly conditioned (a condition number
-    above 1e4, or singular) and the problem is plain least squares with the
-    automatic step, the sums would lose twice the digits X itself costs; ``fit``
-    then trains from the triangular factor R of the standardized rows
-    (blockwise QR, one more pass; ``R'R`` is the sums), preconditioned by it:
-    on the features ``z = x V S⁺`` (with ``R = U S V'``), whose sums are the
-    identity, so that one step of the optimizer reaches the answer, mapped back
-    to X's units as standardization is. Directions of X below its rank are
-    left out, so the answer is then the minimum-norm one in X's units.
+    Where the standardized sums are badly conditioned (and the problem is plain
+    least squares with the automatic step), ``fit`` trains from the triangular
+    factor of the rows instead, preconditioned by it (see the user guide).
 
     :meth:`partial_fit` counts every row each time it is passed and keeps the
     sums of all the rows passed; with the squared loss and full batches each call
@@ -555,8 +541,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def model_(self):
-        """The trained neuron as a standalone Keras model in the original units, in
-        float64 (its input and weights), so that it predicts as :meth:`predict`."""
+        """The trained neuron as a float64 Keras model; it predicts as predict()."""
         check_is_fitted(self)
         if getattr(self, "_keras_model", None) is None:  # a cache, not pickled
             self._keras_model = keras_model(self.coef_, self.intercept_)

@@ -6,6 +6,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -203,7 +204,10 @@ def test_an_interrupted_fit_leaves_the_estimator_as_it_was(
 
 
 INTERRUPTED = """
-import pickle, sys, time, numpy as np
+import pickle, signal, sys, time, numpy as np
+# Ctrl-C as in a terminal: a shell without job control (CI, nohup, a background
+# job) starts its children with SIGINT ignored, and Python then leaves it ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from skneuron import NeuronRegressor
 rng = np.random.default_rng(0)
 X = rng.normal(size=(5000, 32)); y = X @ rng.normal(size=32)
@@ -235,6 +239,8 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
         stderr=subprocess.PIPE,
         text=True,
     )
+    watchdog = threading.Timer(300, proc.kill)  # a lost signal fails, never hangs
+    watchdog.start()
     try:
         for _ in range(2):
             assert proc.stdout.readline().strip() == "ready"
@@ -247,6 +253,7 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err[-3000:]
     finally:
+        watchdog.cancel()
         proc.kill()
         proc.wait()
 

@@ -34,7 +34,13 @@ from sklearn.utils.validation import (
     check_non_negative,
 )
 
-from skneuron._data._source import Checked, Features, Settings, require_y
+from skneuron._data._source import (
+    Checked,
+    Features,
+    Settings,
+    no_factor,
+    require_y,
+)
 from skneuron._moments import Moments, Residuals
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -123,25 +129,8 @@ class _DaskSource:
         fetched once, or ``like``'s) and merged pairwise as a tree; only the
         merged moments (p x p numbers) are brought back.
 
-        Parameters
-        ----------
-        X : dask array of shape (n_samples, n_features)
-            From :meth:`validated`.
-        Y : dask array of shape (n_samples, n_targets)
-            From :meth:`validated`, 2-D.
-        sample_weight : _SampleWeights or dask array of shape (n_samples,)
-            From :meth:`validated`.
-        rows : ndarray of int or None, default=None
-            Sorted indices of the rows to take; None for all rows.
-        like : Moments or None, default=None
-            Moments whose origin and (at least) units to use.
-        cross : bool, default=True
-            Whether to form the whole ``cxx`` or only its diagonal.
-
-        Returns
-        -------
-        moments : Moments or None
-            None when there are no rows and no ``like``.
+        Parameters and returns as :meth:`Source.moments
+        <skneuron._data._source.Source.moments>`.
         """
         import dask
 
@@ -177,20 +166,8 @@ class _DaskSource:
         <skneuron._moments.Residuals.of>`, from one pass on the cluster (block
         by block, summed as a tree).
 
-        Parameters
-        ----------
-        X, Y, sample_weight, rows
-            As for :meth:`moments`.
-        coef : ndarray of shape (n_targets, n_features)
-            Trained coefficients.
-        intercept : ndarray of shape (n_targets,)
-            Trained intercepts.
-        center : ndarray of shape (n_features,) or float
-            What the gradient's X is centred on.
-
-        Returns
-        -------
-        residuals : Residuals
+        Parameters and returns as :meth:`Source.residuals
+        <skneuron._data._source.Source.residuals>`.
         """
         coef = np.asarray(coef, dtype=np.float64)
         if (len(X) if rows is None else len(rows)) == 0:
@@ -208,35 +185,18 @@ class _DaskSource:
             center=center,
         )
 
-    @staticmethod
-    def factor(*args: Any) -> None:
-        """None: this source trains from the sums only (a factor of its rows is
-        not formed here)."""
-        return None
+    factor = staticmethod(no_factor)  # trains from the sums only
 
     @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
         """Dask collections train on the sums of the rows only: True where the
         settings allow it, else a ``ValueError`` that says what to do.
 
-        Parameters
-        ----------
-        settings : Settings
-            Its ``loss``, ``batch_size`` and ``precompute`` are checked.
-        shape : tuple
-            X's (n_samples, n_features).
-
-        Returns
-        -------
-        True
-
-        Raises
-        ------
-        ValueError
-            For ``precompute=False`` or a Gram matrix, a loss other than
-            ``"squared_error"`` or mini-batches: these pass over the rows every
-            epoch, which this estimator does not do on Dask collections (it never
-            gathers them).
+        Parameters as :meth:`Source.train_on_sums
+        <skneuron._data._source.Source.train_on_sums>`; it returns True, or raises a
+        ``ValueError`` for ``precompute=False`` or a Gram matrix, a loss other than
+        ``"squared_error"`` or mini-batches: these pass over the rows every epoch, which
+        this estimator does not do on Dask collections (it never gathers them).
         """
         if settings.precompute is False:
             raise ValueError(
@@ -673,15 +633,7 @@ def _dask_X(X, y, name):
     if not _is_dask(X):  # only y is Dask: validate X in memory
         X = check_array(X, dtype="numeric", estimator=name, input_name="X")
         return _dask_like(X, y)
-    check_array(
-        X._meta,
-        dtype="numeric",
-        ensure_all_finite=False,
-        ensure_min_samples=0,
-        ensure_min_features=0,
-        estimator=name,
-        input_name="X",
-    )
+    _check_meta(X, name)
     if 0 in X.shape:  # empty: computing it costs nothing, and gives the error
         check_array(X.compute(), estimator=name, input_name="X")
     if X.dtype not in (np.float64, np.float32):
@@ -763,9 +715,9 @@ def _weights(sample_weight, X):
     return _SampleWeights(sample_weight.astype(np.float64) / largest, False), largest
 
 
-def _features(X, name):
-    """X (a Dask array) with one chunk of columns, its dtype checked as
-    ``validate_data(reset=False)`` checks it, on its metadata."""
+def _check_meta(X, name):
+    """X's dtype and dimensions checked as ``check_array(X, dtype="numeric")``
+    checks them, on its metadata (nothing computed)."""
     check_array(
         X._meta,
         dtype="numeric",
@@ -775,4 +727,10 @@ def _features(X, name):
         estimator=name,
         input_name="X",
     )
+
+
+def _features(X, name):
+    """X (a Dask array) with one chunk of columns, its dtype checked as
+    ``validate_data(reset=False)`` checks it, on its metadata."""
+    _check_meta(X, name)
     return X.rechunk({1: -1})

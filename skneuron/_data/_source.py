@@ -155,6 +155,11 @@ class Source(Protocol):
         where this source trains from the sums only."""
 
 
+def no_factor(*args: Any) -> None:
+    """A source's ``factor`` where it trains from the sums only: None."""
+    return None
+
+
 def require_y(y: Any, name: str) -> None:
     """scikit-learn's error for a regressor given no y (``validate_data``'s)."""
     if y is None:

@@ -33,6 +33,7 @@ from skneuron._data._source import (
     Features,
     Settings,
     checked_rows,
+    no_factor,
     require_y,
 )
 from skneuron._moments import Moments, Residuals, _units
@@ -158,25 +159,8 @@ class _SparseSource:
         sample weights, ``f`` is the weighted share: weights concentrated on the
         rows where a column far from zero is stored can still cost precision.)
 
-        Parameters
-        ----------
-        X : SparseRows
-            From :meth:`validated`.
-        Y : ndarray of shape (n_samples, n_targets)
-            From :meth:`validated`, 2-D.
-        sample_weight : ndarray of shape (n_samples,)
-            From :meth:`validated`.
-        rows : ndarray of int or None, default=None
-            Indices of the rows to take; None for all rows.
-        like : Moments or None, default=None
-            Moments whose origin and (at least) units to use.
-        cross : bool, default=True
-            Whether to form the whole ``cxx`` (dense p x p) or only its diagonal.
-
-        Returns
-        -------
-        moments : Moments or None
-            None when there are no rows and no ``like``.
+        Parameters and returns as :meth:`Source.moments
+        <skneuron._data._source.Source.moments>`.
         """
         if (len(X) if rows is None else len(rows)) == 0:
             return None if like is None else like.empty()
@@ -240,20 +224,8 @@ class _SparseSource:
         stored on more than half the rows, from ``X - center`` itself (as
         :meth:`moments` centres them).
 
-        Parameters
-        ----------
-        X, Y, sample_weight, rows
-            As for :meth:`moments`.
-        coef : ndarray of shape (n_targets, n_features)
-            Trained coefficients.
-        intercept : ndarray of shape (n_targets,)
-            Trained intercepts.
-        center : ndarray of shape (n_features,) or float
-            What the gradient's X is centred on.
-
-        Returns
-        -------
-        residuals : Residuals
+        Parameters and returns as :meth:`Source.residuals
+        <skneuron._data._source.Source.residuals>`.
         """
         coef = np.asarray(coef, dtype=np.float64)
         Xs = X.rows(rows)
@@ -269,11 +241,7 @@ class _SparseSource:
             gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
 
-    @staticmethod
-    def factor(*args: Any) -> None:
-        """None: this source trains from the sums only (a factor of its rows is
-        not formed here)."""
-        return None
+    factor = staticmethod(no_factor)  # trains from the sums only
 
     @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
@@ -286,22 +254,10 @@ class _SparseSource:
         ``precompute="auto"`` would train dense X on its rows: memory p² then,
         and the answer is the minimum-norm one all the same.
 
-        Parameters
-        ----------
-        settings : Settings
-            Its ``loss``, ``batch_size`` and ``precompute`` are checked.
-        shape : tuple of int
-            X's (n_samples, n_features).
-
-        Returns
-        -------
-        True
-
-        Raises
-        ------
-        ValueError
-            For ``precompute=False`` or a Gram matrix, a loss other than
-            ``"squared_error"`` or mini-batches.
+        Parameters as :meth:`Source.train_on_sums
+        <skneuron._data._source.Source.train_on_sums>`; it returns True, or raises a
+        ``ValueError`` for ``precompute=False`` or a Gram matrix, a loss other than
+        ``"squared_error"`` or mini-batches.
         """
         if settings.gram_given:
             raise ValueError(
