@@ -234,8 +234,8 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
     as it was. The promise is 0.5 s, which the benchmark measures (bench_engine
     section 6). This test asserts that the fit stops (it would run for hours)
     and the estimator is kept: it allows 60 s, since on a loaded machine (both
-    cores busy, a test cluster beside) the first call's tracing, which holds
-    the GIL in TensorFlow's C++ graph building, delays the handler by seconds."""
+    cores busy, a test cluster beside) it took over 5 s once in three runs
+    (the first call's tracing is the likely cause: not confirmed)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", INTERRUPTED],
         stdout=subprocess.PIPE,
