@@ -25,7 +25,6 @@ How it runs:
 
 from __future__ import annotations
 
-import atexit
 import collections
 import concurrent.futures
 import contextlib
@@ -39,7 +38,6 @@ import sys
 import tempfile
 import threading
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -446,7 +444,7 @@ class _Trainer:
         )
         self._load._omit_frequent_tracing_warning = True  # one trace per trainer
         self.programs = {}  # "graph" and "xla": the traced loop, each mode's
-        self.compiling = {}  # layout -> the thread compiling the loop for it
+        self.compiling = {}  # layout -> the compile's future
         self.compiled = set()  # layouts XLA compiled the loop for
         self.loaded = False  # whether _load has run (its first run builds it)
 
@@ -478,14 +476,8 @@ class _Trainer:
         a call that runs no epoch, so that a fit's first steps (in graph mode) hide
         the compile time and short fits never wait for it."""
         with _compile_lock:
-            if layout in self.compiling or layout in self.compiled:
-                return
-            thread = threading.Thread(
-                target=self._compile, args=(inputs, layout), daemon=True
-            )
-            self.compiling[layout] = thread
-            _compiles.add(thread)
-        thread.start()
+            if layout not in self.compiling:
+                self.compiling[layout] = _compiles.submit(self._compile, inputs, layout)
 
     def _compile(self, inputs, layout):
         try:
@@ -499,9 +491,9 @@ class _Trainer:
 
     def wait_compiled(self, layout) -> bool:
         """Whether XLA compiled the loop for ``layout``, once its compile ended."""
-        thread = self.compiling.get(layout)
-        if thread is not None:
-            thread.join()
+        compile = self.compiling.get(layout)
+        if compile is not None:
+            compile.result()  # not a thread's join, which Ctrl-C can spoil
         return layout in self.compiled
 
     # -- state -----------------------------------------------------------------
@@ -896,16 +888,12 @@ class _Pool:
 
 _pool = _Pool(_POOL_SIZE)
 _compile_lock = threading.Lock()
-_compiles: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
-
-
-@atexit.register
-def _finish_compiles():
-    """Let background compiles end before the interpreter does: an XLA compile
-    cut off by the runtime's teardown aborts the exiting process (seen with a
-    compile that a loaded machine took over 10 s to finish, after Ctrl-C)."""
-    for thread in list(_compiles):
-        thread.join()
+# Background XLA compiles. The interpreter's exit waits for this pool's work (before
+# atexit handlers and TensorFlow's teardown): a compile cut off in TensorFlow's C++
+# aborts the exiting process. Fits wait for a compile on its future, never by
+# joining its thread: in Python 3.11, Ctrl-C in ``Thread.join`` marks a thread that
+# still runs as stopped, and the exit would then not wait for it.
+_compiles = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="skneuron-xla")
 
 
 # -- the inputs ----------------------------------------------------------------------

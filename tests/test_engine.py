@@ -231,11 +231,9 @@ for params in [  # each a new setup: the first call traces its program
 def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
     """SIGINT ends a fit of 10**7 epochs: early, in the first call of a new setup
     (its program traced and first run), or later between calls; the estimator is
-    as it was. The promise is 0.5 s, which the benchmark measures (bench_engine
-    section 6). This test asserts that the fit stops (it would run for hours)
-    and the estimator is kept: it allows 60 s, since on a loaded machine (both
-    cores busy, a test cluster beside) it took over 5 s once in three runs
-    (the first call's tracing is the likely cause: not confirmed)."""
+    as it was; the process then exits cleanly. The promise is 0.5 s, which the
+    benchmark measures (bench_engine section 6); this test allows 10 s, 20x the
+    most seen with three such processes on two cores (0.53 s)."""
     proc = subprocess.Popen(
         [sys.executable, "-c", INTERRUPTED],
         stdout=subprocess.PIPE,
@@ -252,11 +250,64 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
             proc.send_signal(signal.SIGINT)
             line = proc.stdout.readline()
             assert line.split()[::2] == ["interrupted", "True"], line
-            assert float(line.split()[1]) - sent < 60.0
+            assert float(line.split()[1]) - sent < 10.0
         # exit waits for the XLA compile the long fit started in the background,
         # which a loaded machine can take minutes to finish
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()
+
+
+SLOW_COMPILE = """
+import signal, time, numpy as np
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from skneuron import NeuronRegressor, _keras
+compile, wait = _keras._Trainer._compile, _keras._Trainer.wait_compiled
+def slow(self, *args):  # an XLA compile that outlasts the wait for it
+    print("compiling", flush=True)
+    time.sleep(2)
+    compile(self, *args)
+    print("compiled", flush=True)
+def waiting(self, layout):
+    print("waiting", flush=True)
+    return wait(self, layout)
+_keras._Trainer._compile, _keras._Trainer.wait_compiled = slow, waiting
+rng = np.random.default_rng(0)
+X = rng.normal(size=(200, 4)); y = X @ rng.normal(size=4)
+try:
+    NeuronRegressor(learning_rate=1e-4, tol=None, epochs=10**7).fit(X, y)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_while_a_fit_waits_for_its_compile_still_lets_the_compile_end():
+    """Ctrl-C in the wait for a background XLA compile, then exit: the exit waits
+    for the compile. (Python 3.11's ``Thread.join``, interrupted, marks a thread
+    that still runs as stopped; the interpreter then ended while the compile ran
+    in TensorFlow's C++, which aborted the process, one exit in three under load.)"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_COMPILE],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(600, proc.kill)
+    watchdog.start()
+    try:
+        seen = []
+        while "waiting" not in seen:
+            seen.append(proc.stdout.readline().strip())
+            assert seen[-1], seen  # the child ended before it waited
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        assert out.split()[-2:] == ["interrupted", "compiled"], (seen, out)
     finally:
         watchdog.cancel()
         proc.kill()
