@@ -477,7 +477,10 @@ class _Trainer:
         the compile time and short fits never wait for it."""
         with _compile_lock:
             if layout not in self.compiling:
-                self.compiling[layout] = _compiles.submit(self._compile, inputs, layout)
+                compile = _compiles.submit(self._compile, inputs, layout)
+                self.compiling[layout] = compile
+                _pending.add(compile)
+                compile.add_done_callback(_pending.discard)
 
     def _compile(self, inputs, layout):
         try:
@@ -894,6 +897,13 @@ _compile_lock = threading.Lock()
 # joining its thread: in Python 3.11, Ctrl-C in ``Thread.join`` marks a thread that
 # still runs as stopped, and the exit would then not wait for it.
 _compiles = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="skneuron-xla")
+_pending: set[concurrent.futures.Future] = set()
+
+
+def _finish_compiles():
+    """Wait for the background compiles started so far (for counts and memory
+    measured after them)."""
+    concurrent.futures.wait(list(_pending))
 
 
 # -- the inputs ----------------------------------------------------------------------
