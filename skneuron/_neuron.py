@@ -29,7 +29,7 @@ from skneuron._legacy import _Standardized, _Stream, upgraded  # noqa: F401
 from skneuron._loss import LOSSES
 from skneuron._schedule import Stop, TrainState
 from skneuron._stream import Stream, next_step
-from skneuron._training import Training, keras_model, run, warn_unresolved
+from skneuron._training import Training, keras_model, refine, run, warn_unresolved
 from skneuron._training import plan as make_plan
 
 
@@ -396,15 +396,11 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         checked = source.validated(X, y, sample_weight, **self._checks(reset=True))
         prepared = prepare(source, checked, self._settings())
         training = self._training()
-        plan = make_plan(
-            training,
-            prepared.scaling,
-            prepared.data,
-            prepared.seed,
-            batched=prepared.batched,
-        )
-        state = self._initial_state(prepared.scaling)
-        result = run(training, plan, prepared.data, state, prepared.validation)
+        scaling, data, seed = prepared.scaling, prepared.data, prepared.seed
+        plan = make_plan(training, scaling, data, seed, batched=prepared.batched)
+        state = self._initial_state(scaling)
+        result = run(training, plan, data, state, prepared.validation)
+        result = refine(training, plan, prepared, result)
         warn_unresolved(plan)
         self._set_fitted(result, plan, prepared)
         return self

@@ -176,6 +176,7 @@ def epoch_budget(
     if tol is None or not 0 < momentum < 1:
         return 10_000 * stages
     kappa = bounds.lipschitz / bounds.strong
+    tol = max(tol, np.finfo(np.float64).eps)  # tol=0: to the rounding floor
     needed = np.log(tol / (100 * kappa)) / np.log(np.sqrt(momentum))
     return int(max(10_000, np.ceil(4 * needed)) * stages)
 
@@ -277,7 +278,8 @@ def expected_epochs(schedule: Schedule, stopping: Stopping) -> int:
             rate = config.get("learning_rate", 0.01) * stage.step_scale
             contraction = np.sqrt(momentum) if momentum else 1 - rate * stopping.strong
             if 0 < contraction < 1:
-                needed = 2 * np.log(stage.tol / 100) / np.log(contraction)
+                tol = max(stage.tol, np.finfo(np.float64).eps)  # 0: the floor
+                needed = 2 * np.log(tol / 100) / np.log(contraction)
                 epochs = min(epochs, int(np.ceil(needed)))
         total += epochs
     return min(total, stopping.max_epochs)

@@ -10,7 +10,7 @@ specs and hands back one result. Nothing here knows the estimator or Keras.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -176,6 +176,88 @@ def run(
             stacklevel=_CALLER,
         )
     return result
+
+
+#: Refine where the residuals' root mean square is at most this share of y's.
+REFINE_BELOW = 1e-2
+
+
+def refine(
+    training: Training, plan: Plan, prepared: Any, result: TrainResult
+) -> TrainResult:
+    """Iterative refinement (Björck): one more pass over the rows, and training
+    on the residuals' sums, where the sums' round-off would cost digits.
+
+    Training on the sums stops at a gradient of the order of their rounding,
+    which is relative to y: where the residuals are much smaller than y (an
+    almost exact fit), that leaves digits that the rows determine. The pass
+    gives the residuals ``r`` at the trained weights, and the gradient ``X'r``
+    exactly as the rows give it; the optimizer then trains the correction
+    from zero, on the same sums ``X'X`` with ``X'r`` for ``X'y``, in units of
+    r's own spread, until its gradient reaches the rounding floor (``tol=0``).
+    It is the same loss at the same weights (the weights plus the correction),
+    minimized further. Only for the full-batch squared loss on sums, without
+    penalty or bounds, with the automatic step and no held-out rows, after a
+    fit that converged; otherwise, or if the correction's training does not
+    converge, ``result`` as it is. ``prepared`` is the data's
+    :class:`~skneuron._data._prepare.Prepared` record."""
+    objective, scaling = plan.objective, plan.scaling
+    refinable = (
+        prepared.sums
+        and prepared.validation is None
+        and result.stop is Stop.CONVERGED
+        and training.tol is not None
+        and not training.positive
+        and training.alpha == 0
+        and plan.schedule.optimizer.config.get("momentum", 0.0) > 0  # automatic
+        and training.learning_rate == "auto"
+    )
+    if not refinable:
+        return result
+    state = result.state
+    ratio = np.sqrt(2.0 * result.losses[-1])  # r's spread over y's, per target
+    if not np.all((ratio > 0) & (ratio <= REFINE_BELOW)):
+        return result
+    residuals = prepared.residuals(*scaling.to_original(state.kernel, state.bias))
+    weight = prepared.weight
+    spread = np.sqrt(residuals.ssr / weight)  # y units
+    if not np.all(np.isfinite(spread) & (spread > 0)):
+        return result
+    xy = residuals.gradient.T / weight / np.outer(scaling.X_scale, spread)
+    T = getattr(scaling, "T", None)  # preconditioned units
+    gram = replace(
+        prepared.data,
+        xy=xy if T is None else T.T @ xy,
+        yy=np.ones_like(spread),
+        y_mean=residuals.total / weight / spread,
+    )
+    ratio = spread / scaling.Y_scale  # now from the rows
+    eps = np.finfo(np.float64).eps
+    epochs = epoch_budget(plan.schedule.optimizer, plan.bounds, eps)
+    stage = replace(plan.schedule.stages[0], tol=0.0, epochs=epochs)
+    from skneuron import _keras
+
+    correction = _keras.train(
+        gram,
+        objective,
+        replace(plan.schedule, stages=(stage,)),
+        replace(plan.stopping, max_epochs=epochs),
+        TrainState.zeros(*state.kernel.shape),
+    )
+    if correction.stop is not Stop.CONVERGED:
+        return result
+    done = correction.state
+    return replace(
+        result,
+        state=TrainState(
+            state.kernel + ratio * done.kernel,
+            state.bias + ratio * done.bias,
+            None,  # a fresh optimizer to continue with: it is at the optimum
+            state.epoch + done.epoch,
+        ),
+        losses=np.concatenate([result.losses, ratio**2 * correction.losses]),
+        gradient=ratio * correction.gradient,
+    )
 
 
 def keras_model(coef: np.ndarray, intercept: Any) -> Any:

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.optimize import linprog, minimize
+from sklearn.datasets import make_low_rank_matrix
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LinearRegression, QuantileRegressor, Ridge
 
@@ -52,6 +53,24 @@ def test_more_features_than_rows_give_the_minimum_norm_answer(shape):
     np.testing.assert_allclose(
         reg.predict(new), ref.predict(new), atol=1e-8 * np.std(y)
     )
+
+
+@pytest.mark.parametrize("precompute", [False, True])
+@pytest.mark.parametrize("seed", range(3))
+def test_wide_x_with_a_constant_column_and_no_intercept_is_minimum_norm(
+    seed, precompute
+):
+    """scikit-learn's test_ridge_regression_unpenalized, wide case: without an
+    intercept a constant column is a feature like the others (it was once left
+    at its own scale, and the answer was up to 94 % off, silently)."""
+    rng = np.random.RandomState(seed)
+    X = make_low_rank_matrix(n_samples=4, n_features=12, effective_rank=4,
+                             random_state=rng)  # fmt: skip
+    X[:, -1] = 1
+    y = rng.uniform(-10, 10, size=4)
+    ref = np.linalg.lstsq(X, y, rcond=None)[0]
+    reg = _quiet_fit(NeuronRegressor(fit_intercept=False, precompute=precompute), X, y)
+    assert _relative(reg.coef_, ref) < 1e-6  # tol; seen 1e-9 and better
 
 
 # -- strong penalties ----------------------------------------------------------------

@@ -189,15 +189,12 @@ BSE_FLOOR = 8
 BSE_NAMES = [name for name in nist.NAMES if nist.load(name).residual_sd != 0]
 
 # Expected failures (issue 18, still open), with what was measured on 2026-12-03
-# after the factor (the fits are deterministic). Pontius is well conditioned
-# (standardized sums' condition number about 70): it trains on its sums and stops
-# at tol=1e-6, short of its 11 certified digits. Filip's standard errors invert
-# its factor, whose condition number (4e9) leaves 7.4 digits.
-# Passing: Norris 12.8, NoInt1 14.7, NoInt2 15, Filip 7.5, Longley 13.4,
+# (the fits are deterministic). Filip's standard errors invert its factor, whose
+# condition number (4e9) leaves 7.4 digits. Passing: Norris 12.8, Pontius 13.2
+# (refined on its residuals: its intercept is 1700 times smaller than the terms
+# it is the difference of), NoInt1 14.7, NoInt2 15, Filip 7.5, Longley 13.4,
 # Wampler1-5 9.5 / 12.7 / 9.3 / 7.8 / 5.7; standard errors 12.4 or more elsewhere.
-PARAMS_XFAIL = {
-    "Pontius": "issue 18: LRE 6.9 < 11 (trained on its sums to tol=1e-6)",
-}
+PARAMS_XFAIL: dict = {}
 WARNING_XFAIL: dict = {}
 BSE_XFAIL = {
     "Filip": "issue 18: bse LRE 7.4 < 8 (the inverse of a factor of condition 4e9)",

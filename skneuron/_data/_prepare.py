@@ -21,7 +21,7 @@ from skneuron._data._factor import RANK_CUTOFF, Factor, Preconditioned, round_of
 from skneuron._data._source import IN_MEMORY, Checked, Settings, Source
 from skneuron._inference import FitStatistics
 from skneuron._loss import make_loss
-from skneuron._moments import Moments
+from skneuron._moments import Moments, Residuals
 from skneuron._objective import Gram, Penalty, Rows, _Standardized
 
 CONDITION_LIMIT = 1e4  # of the sums: beyond it, train from the factor (X's 100)
@@ -67,16 +67,28 @@ class Prepared:
         """Whether y is 1-D (one target, given as a vector)."""
         return self.checked.y.ndim == 1
 
+    def residuals(self, coef: np.ndarray, intercept: np.ndarray) -> Residuals:
+        """The sums of the training rows' residuals at (``coef``, ``intercept``),
+        of shapes (t, p) and (t,), from one pass over the rows; the gradient's X
+        centred on the units' offsets (the rows' means with an intercept)."""
+        c = self.checked
+        center = self.scaling.X_offset if self.fit_intercept else 0.0
+        rows = None if isinstance(self.train, slice) else self.train
+        return self.source.residuals(
+            c.X, c.Y, c.sample_weight, coef, intercept, center, rows
+        )
+
+    @property
+    def weight(self) -> float:
+        """The training rows' total sample weight, as given."""
+        return self.moments.weight * self.checked.weight_scale
+
     def statistics(self, coef: np.ndarray, intercept: np.ndarray) -> FitStatistics:
         """What inference needs of the training rows at the trained (``coef``,
         ``intercept``), of shapes (t, p) and (t,): these moments, and the sums
         of the residuals from one more pass over the rows."""
         c = self.checked
-        center = self.scaling.X_offset if self.fit_intercept else 0.0
-        rows = None if isinstance(self.train, slice) else self.train
-        residuals = self.source.residuals(
-            c.X, c.Y, c.sample_weight, coef, intercept, center, rows
-        )
+        residuals = self.residuals(coef, intercept)
         stats = FitStatistics.from_moments(
             self.moments,
             residuals,
@@ -90,7 +102,7 @@ class Prepared:
             return stats
         # the factor's R in place of the Cholesky factor of the sums (its square):
         # X'WX = S R_c' R_c S, with the rank decided once, as rank_
-        root = np.sqrt(self.moments.weight * c.weight_scale) * self.scaling.X_scale
+        root = np.sqrt(self.weight) * self.scaling.X_scale
         with np.errstate(all="ignore"):
             r_factor = self.factor.R * (root / stats.column_scale)
         r_factor *= np.where(np.diag(r_factor) < 0, -1.0, 1.0)[:, None]
@@ -213,7 +225,7 @@ def units(moments: Moments, settings: Settings) -> _Standardized:
       diagonal rather than dwarfing the bias's.
     """
     scaling = moments.scaling(settings.fit_intercept)
-    varying = moments.diagonal() > 0  # constant columns are null either way
+    varying = _active(moments, settings.fit_intercept)
     alpha, l1_ratio = settings.alpha, settings.l1_ratio
     if alpha * (1 - l1_ratio) > 0:
         degree = make_loss(settings.loss, epsilon=settings.epsilon).degree
@@ -224,6 +236,17 @@ def units(moments: Moments, settings: Settings) -> _Standardized:
         common = np.sqrt(np.mean(scaling.X_scale[varying] ** 2))
         return replace(scaling, X_scale=np.where(varying, common, scaling.X_scale))
     return scaling
+
+
+def _active(moments: Moments, center: bool) -> np.ndarray:
+    """The columns the model can use: those that vary, with an intercept (which
+    takes the constant ones); those not all zero, without (a constant column is
+    then a feature like any other)."""
+    spread = moments.diagonal()
+    if not center:
+        about_zero = moments.mean_x + moments.origin_x / moments.unit_x
+        spread = spread + moments.weight * about_zero**2
+    return spread > 0
 
 
 def collinear(moments: Moments, varying: np.ndarray, center: bool) -> bool:
