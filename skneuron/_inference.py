@@ -299,7 +299,7 @@ def _implied_constant(moments: Moments) -> int:
     if not moments.cross:  # without X'WX, only constant columns are seen
         return 0
     W = moments.weight
-    m = moments.mean_x + moments.origin_x / moments.unit_x
+    m = moments.mean_about_zero()
     second = moments.cxx / W + np.outer(m, m)
     augmented = np.block([[np.ones((1, 1)), m[None]], [m[:, None], second]])
     scale = np.sqrt(np.diag(augmented))

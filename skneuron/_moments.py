@@ -16,6 +16,7 @@ sums the neuron trains on (:class:`skneuron._objective.Gram`) all come from thes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,6 +24,18 @@ import numpy as np
 from skneuron._objective import Gram, _Standardized
 
 _BLOCK_VALUES = 2**20  # values (rows x columns) per block: 8 MB of float64
+
+
+def row_blocks(
+    n_rows: int, width: int, rows: np.ndarray | None = None
+) -> Iterator[tuple[slice, slice | np.ndarray]]:
+    """Blocks of about ``_BLOCK_VALUES`` values of rows ``width`` wide: for each,
+    its place among the ``n_rows`` rows read (a slice) and the index that reads
+    it (that slice, or the part of ``rows`` it covers)."""
+    size = max(1, _BLOCK_VALUES // max(width, 1))
+    for start in range(0, n_rows, size):
+        part = slice(start, start + size)
+        yield part, part if rows is None else rows[part]
 
 
 def _check_spans(deviations: np.ndarray, name: str) -> None:
@@ -85,11 +98,8 @@ class Moments:
         ``cxx`` whole or (``cross=False``) its diagonal. None when there are no
         rows."""
         n = len(X) if rows is None else len(rows)
-        size = max(1, _BLOCK_VALUES // max(X.shape[1], 1))
         total = like and like.empty()
-        for start in range(0, n, size):
-            stop = start + size
-            index = slice(start, stop) if rows is None else rows[start:stop]
+        for _, index in row_blocks(n, X.shape[1], rows):
             block = cls._block(X[index], Y[index], sample_weight[index], total, cross)
             total = block if total is None else total.merge(block)
         return total
@@ -149,6 +159,10 @@ class Moments:
 
     def _outer(self, a, b):
         return np.outer(a, b) if self.cross else a * b
+
+    def mean_about_zero(self) -> np.ndarray:
+        """The columns' weighted means of X, in units, measured from zero."""
+        return self.mean_x + self.origin_x / self.unit_x
 
     def diagonal(self) -> np.ndarray:
         """The diagonal of ``cxx``."""
@@ -291,13 +305,7 @@ class Residuals:
         n = len(X) if rows is None else len(rows)
         t, p = coef.shape
         result = cls(np.zeros(t), np.zeros((t, p)), np.zeros(t))
-        size = max(1, _BLOCK_VALUES // max(p, 1))
-        for start in range(0, n, size):
-            index = (
-                slice(start, start + size)
-                if rows is None
-                else rows[start : start + size]
-            )
+        for _, index in row_blocks(n, p, rows):
             Xb = np.asarray(X[index], dtype=np.float64)
             r = Y[index] - Xb @ coef.T - intercept
             wr = sample_weight[index][:, None] * r

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skneuron._moments import _BLOCK_VALUES
+from skneuron._moments import row_blocks
 from skneuron._objective import Gram, _Standardized
 
 RANK_CUTOFF = 1e-6  # singular values below this share of the largest: rank_ (as
@@ -68,11 +68,8 @@ class Factor:
         p, t = X.shape[1], Y.shape[1]
         w = sample_weight if rows is None else sample_weight[rows]
         total = float(w.sum())
-        size = max(1, _BLOCK_VALUES // max(p + t, 1))
         R = np.zeros((0, p + t))
-        for start in range(0, n, size):
-            part = slice(start, start + size)
-            index = part if rows is None else rows[part]
+        for part, index in row_blocks(n, p + t, rows):
             Xs, Ys = scaling.transform(X[index], Y[index])
             root = np.sqrt(w[part] / total)[:, None]
             R = np.linalg.qr(np.vstack([R, np.hstack([Xs, Ys]) * root]), mode="r")

@@ -244,8 +244,7 @@ def _active(moments: Moments, center: bool) -> np.ndarray:
     then a feature like any other)."""
     spread = moments.diagonal()
     if not center:
-        about_zero = moments.mean_x + moments.origin_x / moments.unit_x
-        spread = spread + moments.weight * about_zero**2
+        spread = spread + moments.weight * moments.mean_about_zero() ** 2
     return spread > 0
 
 
@@ -260,7 +259,7 @@ def collinear(moments: Moments, varying: np.ndarray, center: bool) -> bool:
         return False
     gram = moments.cxx[np.ix_(varying, varying)]
     if not center:
-        about_zero = (moments.mean_x + moments.origin_x / moments.unit_x)[varying]
+        about_zero = moments.mean_about_zero()[varying]
         gram = gram + moments.weight * np.outer(about_zero, about_zero)
     norm = np.sqrt(np.diag(gram))
     eig = np.linalg.eigvalsh(gram / np.outer(norm, norm))
@@ -285,7 +284,7 @@ def singular_values(
     with np.errstate(all="ignore"):
         gram = moments.cxx
         if not center:
-            about_zero = moments.mean_x + moments.origin_x / moments.unit_x
+            about_zero = moments.mean_about_zero()
             gram = gram + moments.weight * np.outer(about_zero, about_zero)
         gram = gram * np.outer(moments.unit_x, moments.unit_x) * weight_scale
         if not np.isfinite(gram).all():
