@@ -25,6 +25,7 @@ How it runs:
 
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures
 import contextlib
@@ -477,7 +478,9 @@ class _Trainer:
         the compile time and short fits never wait for it."""
         with _compile_lock:
             if layout not in self.compiling:
-                compile = _compiles.submit(self._compile, inputs, layout)
+                compile = _background.start(
+                    functools.partial(self._compile, inputs, layout), "skneuron-xla"
+                )
                 self.compiling[layout] = compile
                 _pending.add(compile)
                 compile.add_done_callback(_pending.discard)
@@ -496,7 +499,7 @@ class _Trainer:
         """Whether XLA compiled the loop for ``layout``, once its compile ended."""
         compile = self.compiling.get(layout)
         if compile is not None:
-            compile.result()  # not a thread's join, which Ctrl-C can spoil
+            compile.result()  # never a thread's join, which Ctrl-C can spoil
         return layout in self.compiled
 
     # -- state -----------------------------------------------------------------
@@ -839,8 +842,70 @@ def _signature(setup: _Setup):
     }
 
 
-# -- calls that Ctrl-C does not wait for ---------------------------------------------
-_calls = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="skneuron")
+# -- work in the background, which the exit waits for --------------------------------
+class _Background:
+    """Threads for TensorFlow's work that a Ctrl-C in the main thread must not wait
+    for, and that the interpreter's exit must: cut off inside TensorFlow's C++ by
+    the exit, such work aborts the process.
+
+    Each piece of work runs in a daemon thread of its own and hands its outcome to
+    a future, the only thing anyone waits on. A Ctrl-C can land anywhere in
+    starting a thread (``Thread.start`` waits for the thread to run), so nothing
+    depends on the start having returned: the exit waits for the work that has
+    begun (see :meth:`close`), and work that begins after the exit has started
+    does nothing. (A thread pool's worker, interrupted in its start, is never told
+    to stop, and the exit waits for it forever; a thread's ``join``, interrupted
+    in Python 3.11, marks a running thread as stopped, and the exit then does not
+    wait for it at all.)
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running: set[concurrent.futures.Future] = set()
+        self.closing = False
+        self.hooked = False
+
+    def start(self, work: Callable[[], object], name: str) -> concurrent.futures.Future:
+        """Run ``work()`` in a thread; its future."""
+        future = concurrent.futures.Future()
+
+        def run():
+            with self.lock:
+                if self.closing:  # the exit has begun: TensorFlow is going away
+                    future.cancel()
+                    return
+                future.set_running_or_notify_cancel()
+                self.running.add(future)
+            try:
+                future.set_result(work())
+            except BaseException as error:  # noqa: BLE001 - the waiter's to raise
+                future.set_exception(error)
+            finally:
+                with self.lock:
+                    self.running.discard(future)
+
+        with self.lock:
+            if not self.hooked:  # after TensorFlow's import: run before its hooks
+                atexit.register(self.close)
+                self.hooked = True
+        threading.Thread(target=run, name=name, daemon=True).start()
+        return future
+
+    def close(self):
+        """At exit: let no more work begin, and wait for the work that has (a
+        second Ctrl-C does not cut it off)."""
+        with self.lock:
+            self.closing = True
+            running = list(self.running)
+        while True:
+            try:
+                concurrent.futures.wait(running)
+                return
+            except KeyboardInterrupt:
+                continue
+
+
+_background = _Background()
 
 
 def _interruptible(call):
@@ -849,13 +914,13 @@ def _interruptible(call):
     Python acts on a signal only between bytecodes of the main thread, never
     inside a call into TensorFlow (the first run of a program, which TensorFlow
     optimizes, can take a second). So the main thread hands such calls to a
-    worker and waits for their result, a wait that a signal ends; an interrupted
-    call runs on to its end in the worker, and its trainer is never reused (see
+    background thread and waits for their result, a wait that a signal ends; an
+    interrupted call runs on to its end, and its trainer is never reused (see
     :func:`train`). Other threads, which signals never reach, call directly.
     """
     if threading.current_thread() is not threading.main_thread():
         return call()
-    return _calls.submit(call).result()
+    return _background.start(call, "skneuron").result()
 
 
 # -- the pool of trainers -------------------------------------------------------------
@@ -891,13 +956,7 @@ class _Pool:
 
 _pool = _Pool(_POOL_SIZE)
 _compile_lock = threading.Lock()
-# Background XLA compiles. The interpreter's exit waits for this pool's work (before
-# atexit handlers and TensorFlow's teardown): a compile cut off in TensorFlow's C++
-# aborts the exiting process. Fits wait for a compile on its future, never by
-# joining its thread: in Python 3.11, Ctrl-C in ``Thread.join`` marks a thread that
-# still runs as stopped, and the exit would then not wait for it.
-_compiles = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="skneuron-xla")
-_pending: set[concurrent.futures.Future] = set()
+_pending: set[concurrent.futures.Future] = set()  # the compiles not yet ended
 
 
 def _finish_compiles():
