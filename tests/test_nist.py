@@ -188,17 +188,15 @@ NEURON_FLOORS = {
 BSE_FLOOR = 8
 BSE_NAMES = [name for name in nist.NAMES if nist.load(name).residual_sd != 0]
 
-# Expected failures (issue 18, still open), with what was measured on 2026-12-03
-# (the fits are deterministic). Filip's standard errors invert its factor, whose
-# condition number (4e9) leaves 7.4 digits. Passing: Norris 12.8, Pontius 13.2
-# (refined on its residuals: its intercept is 1700 times smaller than the terms
-# it is the difference of), NoInt1 14.7, NoInt2 15, Filip 7.5, Longley 13.4,
-# Wampler1-5 9.5 / 12.7 / 9.3 / 7.8 / 5.7; standard errors 12.4 or more elsewhere.
+# Expected failures: none. Measured on 2026-12-03 (the fits are deterministic):
+# Norris 12.8, Pontius 13.2 (refined on its residuals: its intercept is 1700 times
+# smaller than the terms it is the difference of), NoInt1 14.7, NoInt2 15, Filip
+# 7.5, Longley 13.4, Wampler1-5 9.5 / 12.7 / 9.3 / 7.8 / 5.7. Standard errors: Filip
+# 8.1 (its residuals are 1e9 times smaller than its terms, and are computed with
+# their products' rounding errors carried: plainly, 7.4), 12.4 or more elsewhere.
 PARAMS_XFAIL: dict = {}
 WARNING_XFAIL: dict = {}
-BSE_XFAIL = {
-    "Filip": "issue 18: bse LRE 7.4 < 8 (the inverse of a factor of condition 4e9)",
-}
+BSE_XFAIL: dict = {}
 
 
 def _cases(expected_failures, names=nist.NAMES):

@@ -255,6 +255,50 @@ def test_held_out_sums_are_in_the_training_units():
         )
 
 
+def _exact_residuals(X, y, coef, intercept):
+    """``y - X coef - intercept`` in rational arithmetic, rounded once."""
+    from fractions import Fraction
+
+    rows = []
+    for x, target in zip(X, y, strict=True):
+        terms = [Fraction(a) * Fraction(b) for a, b in zip(x, coef, strict=True)]
+        rows.append(float(Fraction(target) - Fraction(intercept) - sum(terms)))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_residuals_that_cancel_keep_their_digits(seed):
+    """Residuals a billion times smaller than their terms (a polynomial basis, as
+    NIST's Filip): within a few ulps of the exact ones, where plain arithmetic
+    loses most of their digits."""
+    from skneuron._moments import residuals
+
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-9, -3, 60)
+    X = np.vander(x, 11, increasing=True)
+    y = np.sin(x) + rng.normal(scale=1e-6, size=60)
+    intercept, *coef = np.linalg.lstsq(X, y, rcond=None)[0]  # terms of 1e5 cancel
+    X, coef = X[:, 1:], np.array(coef)
+    r = residuals(X, y[:, None], coef[None], np.array([intercept]))[:, 0]
+    exact = _exact_residuals(X, y, coef, intercept)
+    terms = np.abs(X) @ np.abs(coef) + abs(intercept) + np.abs(y)
+    # Dot2's bound: one rounding of the result, and the square of (terms) ulps
+    gamma = 2 * (X.shape[1] + 2) * np.finfo(float).eps
+    allowance = np.finfo(float).eps * np.abs(exact) + gamma**2 * terms
+    assert np.all(np.abs(r - exact) <= allowance)
+    plain = y - X @ coef - intercept
+    assert np.max(np.abs(plain - exact) / np.abs(exact)) > 1e-8  # what it avoids
+
+
+def test_residuals_without_cancellation_are_computed_plainly():
+    from skneuron._moments import residuals
+
+    X, Y, _ = _weighted_data()
+    coef, intercept = np.ones((Y.shape[1], X.shape[1])), np.zeros(Y.shape[1])
+    expected = Y - X @ coef.T - intercept
+    np.testing.assert_array_equal(residuals(X, Y, coef, intercept), expected)
+
+
 # -- step rules and stages ------------------------------------------------------------
 def test_heavy_ball_contracts_every_curvature_between_the_bounds():
     lipschitz, strong = 4.0, 0.01
