@@ -225,14 +225,7 @@ class FitStatistics:
                 X_mean, k_constant = np.zeros(p), _implied_constant(moments)
             y_about_zero = moments.mean_y + moments.origin_y / uy
             tss = moments.cyy + (0.0 if k_constant else W * y_about_zero**2)
-            norm = np.sqrt(np.diag(gram) if gram.ndim == 2 else gram)
-            norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
-            if p + int(bool(fit_intercept)) > n:  # more parameters than rows
-                r_factor, rank = np.zeros((p, p)), n - int(bool(fit_intercept))
-            elif gram.ndim == 1:  # X'WX not formed (many features, trained on rows)
-                r_factor, rank = np.zeros((p, p)), -1 - int(bool(fit_intercept))
-            else:
-                r_factor, rank = _factor(gram / np.outer(norm, norm), max(n, p))
+            norm, r_factor, rank = _scaled_factor(gram, n, bool(fit_intercept))
             column_scale = norm * ux * np.sqrt(weight_scale)
             tss = weight_scale * tss * uy**2
         return cls(
@@ -880,6 +873,20 @@ def _refuse_out_of_range(unscaled):
 
 
 # -- summarize's arithmetic ---------------------------------------------------------
+def _scaled_factor(gram, n, fit_intercept):
+    """The columns' norms, and the factor and rank of ``gram`` with its columns
+    scaled to unit norm (a zero factor, and a rank that says why, where there
+    are more parameters than rows or ``X'WX`` was not formed)."""
+    p = len(gram)
+    norm = np.sqrt(np.diag(gram) if gram.ndim == 2 else gram)
+    norm[~(norm > 0) | ~np.isfinite(norm)] = 1.0
+    if p + int(fit_intercept) > n:  # more parameters than rows
+        return norm, np.zeros((p, p)), n - int(fit_intercept)
+    if gram.ndim == 1:  # X'WX not formed (many features, trained on rows)
+        return norm, np.zeros((p, p)), -1 - int(fit_intercept)
+    return (norm, *_factor(gram / np.outer(norm, norm), max(n, p)))
+
+
 def _inverse_gram(stats):
     """``(X'WX)⁻¹`` (of centred X with an intercept) as ``M M'``, ``M = S⁻¹ R⁻¹``."""
     p = len(stats.X_mean)

@@ -201,45 +201,20 @@ def refine(
     fit that converged; otherwise, or if the correction's training does not
     converge, ``result`` as it is. ``prepared`` is the data's
     :class:`~skneuron._data._prepare.Prepared` record."""
-    objective, scaling = plan.objective, plan.scaling
-    refinable = (
-        prepared.sums
-        and prepared.validation is None
-        and result.stop is Stop.CONVERGED
-        and training.tol is not None
-        and not training.positive
-        and training.alpha == 0
-        and plan.schedule.optimizer.config.get("momentum", 0.0) > 0  # automatic
-        and training.learning_rate == "auto"
-    )
-    if not refinable:
+    if not _refinable(training, plan, prepared, result):
         return result
     state = result.state
-    ratio = np.sqrt(2.0 * result.losses[-1])  # r's spread over y's, per target
-    if not np.all((ratio > 0) & (ratio <= REFINE_BELOW)):
+    sums = _residual_sums(plan, prepared, state)
+    if sums is None:
         return result
-    residuals = prepared.residuals(*scaling.to_original(state.kernel, state.bias))
-    weight = prepared.weight
-    spread = np.sqrt(residuals.ssr / weight)  # y units
-    if not np.all(np.isfinite(spread) & (spread > 0)):
-        return result
-    xy = residuals.gradient.T / weight / np.outer(scaling.X_scale, spread)
-    T = getattr(scaling, "T", None)  # preconditioned units
-    gram = replace(
-        prepared.data,
-        xy=xy if T is None else T.T @ xy,
-        yy=np.ones_like(spread),
-        y_mean=residuals.total / weight / spread,
-    )
-    ratio = spread / scaling.Y_scale  # now from the rows
-    eps = np.finfo(np.float64).eps
-    epochs = epoch_budget(plan.schedule.optimizer, plan.bounds, eps)
+    gram, ratio = sums
+    epochs = epoch_budget(plan.schedule.optimizer, plan.bounds, np.finfo(float).eps)
     stage = replace(plan.schedule.stages[0], tol=0.0, epochs=epochs)
     from skneuron import _keras
 
     correction = _keras.train(
         gram,
-        objective,
+        plan.objective,
         replace(plan.schedule, stages=(stage,)),
         replace(plan.stopping, max_epochs=epochs),
         TrainState.zeros(*state.kernel.shape),
@@ -258,6 +233,51 @@ def refine(
         losses=np.concatenate([result.losses, ratio**2 * correction.losses]),
         gradient=ratio * correction.gradient,
     )
+
+
+def _refinable(
+    training: Training, plan: Plan, prepared: Any, result: TrainResult
+) -> bool:
+    """Whether :func:`refine` applies: the full-batch squared loss on sums, no
+    penalty or bounds, the automatic step, no held-out rows, a fit that
+    converged, and residuals under ``REFINE_BELOW`` of y's spread."""
+    automatic = (
+        plan.schedule.optimizer.config.get("momentum", 0.0) > 0
+        and training.learning_rate == "auto"
+    )
+    if not (
+        prepared.sums
+        and prepared.validation is None
+        and result.stop is Stop.CONVERGED
+        and training.tol is not None
+        and not training.positive
+        and training.alpha == 0
+        and automatic
+    ):
+        return False
+    ratio = np.sqrt(2.0 * result.losses[-1])  # r's spread over y's, per target
+    return bool(np.all((ratio > 0) & (ratio <= REFINE_BELOW)))
+
+
+def _residual_sums(plan: Plan, prepared: Any, state: TrainState) -> Any:
+    """The sums to train the correction on (``X'X`` with ``X'r`` for ``X'y``, in
+    r's units, from one pass over the rows) and r's spread over y's; None where
+    the residuals have no spread."""
+    scaling = plan.scaling
+    residuals = prepared.residuals(*scaling.to_original(state.kernel, state.bias))
+    weight = prepared.weight
+    spread = np.sqrt(residuals.ssr / weight)  # y units
+    if not np.all(np.isfinite(spread) & (spread > 0)):
+        return None
+    xy = residuals.gradient.T / weight / np.outer(scaling.X_scale, spread)
+    T = getattr(scaling, "T", None)  # preconditioned units
+    gram = replace(
+        prepared.data,
+        xy=xy if T is None else T.T @ xy,
+        yy=np.ones_like(spread),
+        y_mean=residuals.total / weight / spread,
+    )
+    return gram, spread / scaling.Y_scale
 
 
 def keras_model(coef: np.ndarray, intercept: Any) -> Any:
