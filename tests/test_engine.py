@@ -1,6 +1,7 @@
 """The engine behind NeuronRegressor: its one entry, its programs, interrupts, and
 the Keras backend."""
 
+import contextlib
 import os
 import pickle
 import signal
@@ -203,6 +204,27 @@ def test_an_interrupted_fit_leaves_the_estimator_as_it_was(
     assert vars(fresh) == vars(NeuronRegressor(**params))
 
 
+@contextlib.contextmanager
+def _child(code, *args, watchdog=600):
+    """A Python child running ``code`` with its output piped, killed after
+    ``watchdog`` seconds (a lost signal fails a test, never hangs it) and at the
+    end."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    timer = threading.Timer(watchdog, proc.kill)
+    timer.start()
+    try:
+        yield proc
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait()
+
+
 INTERRUPTED = """
 import pickle, signal, sys, time, numpy as np
 # Ctrl-C as in a terminal: a shell without job control (CI, nohup, a background
@@ -234,15 +256,7 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
     as it was; the process then exits cleanly. The promise is 0.5 s, which the
     benchmark measures (bench_engine section 6); this test allows 10 s, 20x the
     most seen with three such processes on two cores (0.53 s)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watchdog = threading.Timer(900, proc.kill)  # a lost signal fails, never hangs
-    watchdog.start()
-    try:
+    with _child(INTERRUPTED, watchdog=900) as proc:
         for _ in range(2):
             assert proc.stdout.readline().strip() == "ready"
             time.sleep(delay)
@@ -255,10 +269,6 @@ def test_ctrl_c_stops_a_long_fit_soon_and_keeps_the_estimator(delay):
         # which a loaded machine can take minutes to finish
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err[-3000:]
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.wait()
 
 
 SLOW_COMPILE = """
@@ -294,15 +304,7 @@ def test_ctrl_c_while_a_fit_waits_for_its_compile_still_lets_the_compile_end():
     for the compile. (Python 3.11's ``Thread.join``, interrupted, marks a thread
     that still runs as stopped; the interpreter then ended while the compile ran
     in TensorFlow's C++, which aborted the process, one exit in three under load.)"""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SLOW_COMPILE],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watchdog = threading.Timer(600, proc.kill)
-    watchdog.start()
-    try:
+    with _child(SLOW_COMPILE) as proc:
         seen = []
         while "waiting" not in seen:
             seen.append(proc.stdout.readline().strip())
@@ -314,10 +316,6 @@ def test_ctrl_c_while_a_fit_waits_for_its_compile_still_lets_the_compile_end():
         words = seen + out.split()
         assert words.count("compiled") == 1 and words[-1] == "compiled", words
         assert "interrupted" in words, words
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.wait()
 
 
 THREAD_START = """
@@ -349,24 +347,12 @@ def test_ctrl_c_while_a_thread_starts_lets_the_process_exit(name):
     process exits cleanly. (A thread pool's worker interrupted in its start was
     never told to stop, and the exit waited for it forever: 1 run in 20 with
     four such processes on two cores.)"""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", THREAD_START, name],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    watchdog = threading.Timer(600, proc.kill)
-    watchdog.start()
-    try:
+    with _child(THREAD_START, name) as proc:
         assert proc.stdout.readline().strip() == "starting"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-3000:]
         assert out.split() == ["interrupted"], out
-    finally:
-        watchdog.cancel()
-        proc.kill()
-        proc.wait()
 
 
 # -- the Keras backend and the console ------------------------------------------------
