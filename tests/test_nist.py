@@ -189,18 +189,19 @@ BSE_FLOOR = 8
 BSE_NAMES = [name for name in nist.NAMES if nist.load(name).residual_sd != 0]
 
 # Expected failures, measured on 2026-12-03 (the fits are deterministic on one
-# machine): Filip's standard errors. Its residual sum of squares is now exact to
-# 9.6 digits (residuals computed with their products' rounding errors carried),
-# but the inverse of X'WX, whose centred, scaled columns have a condition number
-# of 3.8e9, keeps 7.8 to 8.2 digits depending on the BLAS kernels (Sandybridge
-# 7.8, Haswell and Zen 7.9, SkylakeX 8.1; a QR factor of the rows gives 7.4-7.6).
-# Passing: Norris 12.8, Pontius 13.2 (refined on its residuals), NoInt1 14.7,
-# NoInt2 15, Filip 7.5, Longley 13.4, Wampler1-5 9.5 / 12.7 / 9.3 / 7.8 / 5.7;
-# standard errors 12.4 or more elsewhere.
+# machine): Filip's standard errors, 7.8 to 8.1 digits by BLAS kernel
+# (Sandybridge 7.8, Haswell and Zen 7.9, SkylakeX 8.1). The floor of 8 is out of
+# reach of float64 data: the exact inverse of X'X of Filip's design as float64
+# holds (in rational arithmetic) gives 7.63 digits, its exact least-squares
+# parameters 7.61, because x's decimals and their powers to x**10 are rounded.
+# Filip's residual SD is exact to 9.6 digits (residuals computed with their
+# products' rounding errors carried). Passing: Norris 12.8, Pontius 13.2 (refined
+# on its residuals), NoInt1 14.7, NoInt2 15, Filip 7.5, Longley 13.4, Wampler1-5
+# 9.5 / 12.7 / 9.3 / 7.8 / 5.7; standard errors 12.4 or more elsewhere.
 PARAMS_XFAIL: dict = {}
 WARNING_XFAIL: dict = {}
 BSE_XFAIL = {
-    "Filip": "issue 18: bse LRE 7.8-8.1 by BLAS kernel (X'WX's inverse, cond 3.8e9)",
+    "Filip": "bse LRE 7.8-8.1 by BLAS kernel; exact arithmetic on float64 data: 7.63",
 }
 
 
