@@ -324,6 +324,7 @@ class Residuals:
 
 # -- residuals to a few ulps -------------------------------------------------------
 _SPLIT = 2.0**27 + 1  # Dekker's splitter for float64
+_SPLITTABLE = 2.0**996  # beyond, the split overflows
 _CANCELLATION = 1e-8  # the relative error of plain residuals worth avoiding
 _SAMPLED = 64  # rows of a block that judge it
 
@@ -347,9 +348,9 @@ def residuals(
     every = slice(None, None, max(1, len(X) // _SAMPLED))
     terms = np.abs(X[every]) @ np.abs(coef.T) + np.abs(intercept) + np.abs(Y[every])
     lost = _EPS * terms.sum(0) > _CANCELLATION * np.abs(r[every]).sum(0)
-    safe = terms.max(0, initial=0) < 2.0**996  # Dekker's split would overflow
-    for j in np.flatnonzero(lost & safe):
-        r[:, j] = _dot2_residuals(X, Y[:, j], coef[j], intercept[j])
+    for j in np.flatnonzero(lost):
+        if max(np.abs(X).max(initial=0), np.abs(coef[j]).max()) < _SPLITTABLE:
+            r[:, j] = _dot2_residuals(X, Y[:, j], coef[j], intercept[j])
     return r
 
 

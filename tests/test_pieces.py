@@ -299,6 +299,17 @@ def test_residuals_without_cancellation_are_computed_plainly():
     np.testing.assert_array_equal(residuals(X, Y, coef, intercept), expected)
 
 
+def test_residuals_of_columns_near_float64s_top_stay_finite():
+    """Terms that cancel, but columns too large for the exact split (1e301):
+    computed plainly, never NaN."""
+    from skneuron._moments import residuals
+
+    X = np.array([[1e301], [2e301], [3e301]])
+    Y = np.array([[1.0], [2.0], [3.0000001]])
+    r = residuals(X, Y, np.array([[1e-301]]), np.zeros(1))
+    np.testing.assert_array_equal(r, Y - X @ np.array([[1e-301]]))
+
+
 # -- step rules and stages ------------------------------------------------------------
 def test_heavy_ball_contracts_every_curvature_between_the_bounds():
     lipschitz, strong = 4.0, 0.01
