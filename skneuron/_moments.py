@@ -348,8 +348,8 @@ def residuals(
     every = slice(None, None, max(1, len(X) // _SAMPLED))
     terms = np.abs(X[every]) @ np.abs(coef.T) + np.abs(intercept) + np.abs(Y[every])
     lost = _EPS * terms.sum(0) > _CANCELLATION * np.abs(r[every]).sum(0)
-    for j in np.flatnonzero(lost):
-        if max(np.abs(X).max(initial=0), np.abs(coef[j]).max()) < _SPLITTABLE:
+    if lost.any() and np.abs(X).max(initial=0) < _SPLITTABLE:
+        for j in np.flatnonzero(lost & (np.abs(coef).max(1) < _SPLITTABLE)):
             r[:, j] = _dot2_residuals(X, Y[:, j], coef[j], intercept[j])
     return r
 
