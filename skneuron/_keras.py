@@ -47,7 +47,7 @@ from types import MappingProxyType
 import numpy as np
 
 from skneuron._loss import parameters
-from skneuron._objective import Gram, Objective, Penalty, Rows
+from skneuron._objective import Gram, Objective, Packed, Penalty, Rows
 from skneuron._schedule import (
     OptimizerSpec,
     Schedule,
@@ -352,14 +352,23 @@ class _Layout:
     rows: int
     val_rows: int
     xla: bool
+    slots: int = 0  # packed sparse rows: the values per row, padded
 
     @classmethod
     def of(cls, data, validation):
-        p = data.xx.shape[0] if isinstance(data, Gram) else data.X.shape[1]
+        p, _ = _shape(data)
         if isinstance(data, Gram):
             xla = _bucket(p, False) ** 2 <= _XLA_MAX_VALUES
             return cls(_bucket(p, False) if xla else p, 0, 0, xla)
-        n, n_val = len(data.X), 0 if validation is None else len(validation.X)
+        n, n_val = _count(data), 0 if validation is None else _count(validation)
+        if isinstance(data, Packed):
+            width = max(data.values.shape[1], _width(validation))
+            slots = _bucket(width, False)
+            xla = _bucket(n, True) * slots <= _XLA_MAX_VALUES
+            if not xla:
+                return cls(p, n, n_val, False, width)
+            return cls(_bucket(p, False), _bucket(n, True), _bucket(n_val, True), True,
+                       slots)  # fmt: skip
         if _bucket(n, True) * _bucket(p, False) > _XLA_MAX_VALUES:
             return cls(p, n, n_val, False)
         return cls(_bucket(p, False), _bucket(n, True), _bucket(n_val, True), True)
@@ -379,6 +388,7 @@ class _Setup:
     loss: type  # the loss trained
     reported: type  # the loss reported
     sums: bool  # trained on a Gram (sums), not on rows
+    packed: bool  # rows of sparse X, packed (see skneuron._objective.Packed)
     batch_size: int | None
     validate: bool
     early_stopping: bool
@@ -571,6 +581,15 @@ class _Trainer:
             return self.variables[1]
         return tf.zeros([self.setup.n_targets], F64)
 
+    def _predict(self, part):
+        """The neuron's output on the rows of ``part``: the Keras layer's on dense
+        rows; on packed sparse rows, its kernel's rows gathered for the values
+        stored, summed, plus its bias."""
+        if not self.setup.packed:
+            return self.dense(part["X"])
+        kernel = tf.gather(self.variables[0], part["columns"])  # (rows, slots, t)
+        return tf.einsum("nk,nkt->nt", part["values"], kernel) + self._bias()
+
     def _mean_loss(self, loss, part):
         """Per target, the sample-weighted mean loss over the rows of ``part``
         (rows, or their sums: then the loss is the squared error)."""
@@ -578,7 +597,7 @@ class _Trainer:
             sums = Gram(**part, weight=1.0, count=0)
             value = sums.half_mean_squares(self.variables[0], self._bias(), ops)
         else:
-            point = loss.pointwise(part["Y"] - self.dense(part["X"]), ops)
+            point = loss.pointwise(part["Y"] - self._predict(part), ops)
             value = tf.reduce_sum(part["sw"][:, None] * point, 0) / tf.maximum(
                 tf.reduce_sum(part["sw"]), tf.constant(1e-300, F64)
             )
@@ -596,7 +615,9 @@ class _Trainer:
             value = self._mean_loss(trained, part)
             penalty = self._penalty(a).smooth_value(self.variables[0], ops)
             objective = tf.reduce_sum(value + penalty)
-        grads = tape.gradient(objective, self.variables)
+        grads = [
+            tf.convert_to_tensor(g) for g in tape.gradient(objective, self.variables)
+        ]
         if self.setup.reported is not self.setup.loss:
             value = self._mean_loss(reported, part)
         elif self.setup.sums:  # rounding may leave a perfect fit's loss below zero
@@ -644,23 +665,37 @@ class _Trainer:
         or the sign constraint, padding and constant columns are left out. A test,
         not a spectrum: cheaper to compile and to run."""
         trained, _ = self._losses(a)
-        X, Y, sw = a["train"]["X"], a["train"]["Y"], a["train"]["sw"]
-        weight = sw[:, None] * trained.curvature(Y - self.dense(X), ops)
-        weight = tf.transpose(weight / tf.reduce_sum(sw))  # (targets, rows)
+        train = a["train"]
+        weight = train["sw"][:, None] * trained.curvature(
+            train["Y"] - self._predict(train), ops
+        )
+        weight = tf.transpose(weight / tf.reduce_sum(train["sw"]))  # (targets, rows)
         free = a["mask"][:, None] * (1.0 - tf.cast(held, F64))  # (features, targets)
         diagonal = a["l2"] - needed
         if self.setup.fit_intercept:
-            X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
             diagonal = tf.concat([diagonal, -needed[None]], 0)
             free = tf.concat([free, tf.ones_like(free[:1])], 0)
-        weighted = X[None] * weight[:, :, None]  # (targets, rows, features)
-        curvature = tf.matmul(weighted, X[None], transpose_a=True)
+        curvature = self._weighted_gram(train, weight)
         curvature = curvature + tf.linalg.diag(tf.transpose(diagonal))
         free = tf.transpose(free)  # (targets, features)
         curvature = curvature * free[:, :, None] * free[:, None, :]
         curvature = curvature + tf.linalg.diag(1.0 - free)  # left out: curvature 1
         factor = tf.linalg.cholesky(curvature)
         return tf.reduce_all(tf.math.is_finite(factor), axis=[1, 2])
+
+    def _weighted_gram(self, part, weight):
+        """Per target, ``X' diag(weight) X`` of the rows of ``part`` (with a
+        column of ones for the bias): (targets, features[+1], features[+1])."""
+        if self.setup.packed:
+            return _packed_gram(
+                part["columns"], part["values"], weight,
+                self.setup.n_features, self.setup.fit_intercept,
+            )  # fmt: skip
+        X = part["X"]
+        if self.setup.fit_intercept:
+            X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
+        weighted = X[None] * weight[:, :, None]  # (targets, rows, features)
+        return tf.matmul(weighted, X[None], transpose_a=True)
 
     def _converged(self, gradient, held, a):
         """Each target's coefficients are within ``tol`` relative of their optimum,
@@ -719,7 +754,7 @@ class _Trainer:
         """Mini-batches of a fixed size, in a new order each epoch (padding rows
         last, masked out of the last batch)."""
         train, size = a["train"], self.setup.batch_size
-        n, rows = train["n"], tf.shape(train["X"])[0]
+        n, rows = train["n"], tf.shape(train["Y"])[0]
         order = tf.range(rows)
         keys = tf.random.stateless_uniform(
             [rows],
@@ -734,10 +769,9 @@ class _Trainer:
             position = start + offsets
             idx = tf.gather(order, tf.minimum(position, rows - 1))
             batch = {
-                "X": tf.gather(train["X"], idx),
-                "Y": tf.gather(train["Y"], idx),
-                "sw": tf.gather(train["sw"], idx) * tf.cast(position < n, F64),
+                key: tf.gather(value, idx) for key, value in train.items() if key != "n"
             }
+            batch["sw"] = batch["sw"] * tf.cast(position < n, F64)
             part, grads = self._loss_and_grads(a, batch)
             self._step(grads, a["l1"])
             return start + size, total + part * tf.reduce_sum(batch["sw"])
@@ -815,8 +849,12 @@ def _signature(setup: _Setup):
         part = {"xx": spec(P, P), "xy": spec(P, T), "yy": spec(T)}
         part.update(x_mean=spec(P), y_mean=spec(T))
     else:
-        part = {"X": spec(None, P), "Y": spec(None, T), "sw": spec(None)}
-        part.update(n=spec(dtype=tf.int32))
+        part = {"Y": spec(None, T), "sw": spec(None), "n": spec(dtype=tf.int32)}
+        if setup.packed:
+            slots = spec(None, None, dtype=tf.int32)
+            part.update(columns=slots, values=spec(None, None))
+        else:
+            part.update(X=spec(None, P))
     losses = {
         name: {f.name: spec(T) for f in dataclasses.fields(loss)}
         for name, loss in (("loss", setup.loss), ("reported", setup.reported))
@@ -965,6 +1003,40 @@ def _finish_compiles():
     concurrent.futures.wait(list(_pending))
 
 
+def _packed_gram(columns, values, weight, n_features, fit_intercept):
+    """``X' diag(weight) X`` per target (targets, size, size) of packed sparse
+    rows (with a column of ones for the bias: size p + 1), from blocks of rows
+    unpacked to dense rows: memory a block's, at most ``_BLOCK_VALUES`` values,
+    never all the rows times the features."""
+    size = n_features + int(fit_intercept)
+    if fit_intercept:
+        ones = tf.ones_like(values[:, :1])
+        columns = tf.concat([columns, tf.fill(tf.shape(columns[:, :1]), n_features)], 1)
+        values = tf.concat([values, ones], 1)
+    rows = tf.shape(values)[0]
+    block = tf.minimum(rows, max(_BLOCK_VALUES // size, 1))
+    offsets = tf.range(block)
+
+    def add(start, total):
+        position = start + offsets
+        idx = tf.minimum(position, rows - 1)
+        cells = tf.gather(columns, idx) + offsets[:, None] * size
+        dense = tf.math.unsorted_segment_sum(
+            tf.gather(values, idx), cells, block * size
+        )
+        dense = tf.reshape(dense, [block, size])
+        w = tf.gather(weight, idx, axis=1) * tf.cast(position < rows, F64)
+        weighted = dense[None] * w[:, :, None]  # (targets, block, size)
+        return start + block, total + tf.matmul(weighted, dense[None], transpose_a=True)
+
+    total = tf.zeros([weight.shape[0], size, size], F64)
+    _, total = tf.while_loop(lambda start, _: start < rows, add, [0, total])
+    return total
+
+
+_BLOCK_VALUES = 1 << 20  # values of the dense rows unpacked at once (8 MB)
+
+
 # -- the inputs ----------------------------------------------------------------------
 def _pad_rows(array, rows):
     """``array`` as float64, zero-padded along its first axis to ``rows``."""
@@ -981,8 +1053,17 @@ def _constant(array, rows=None, columns=None):
     return tf.constant(np.pad(array, pad) if any(p for _, p in pad) else array, F64)
 
 
-def _part(data, rows, features):
+def _part(data, rows, features, slots=0):
     """The program's input for training or held-out ``data``, padded."""
+    if isinstance(data, Packed):
+        pad = ((0, rows - _count(data)), (0, slots - data.values.shape[1]))
+        return {
+            "columns": tf.constant(np.pad(data.columns, pad), tf.int32),
+            "values": tf.constant(np.pad(data.values, pad), F64),
+            "Y": _constant(data.Y, rows),
+            "sw": _constant(data.sample_weight, rows),
+            "n": tf.constant(_count(data)),
+        }
     if isinstance(data, Gram):
         return {
             "xx": _constant(data.xx, features, features),
@@ -1004,14 +1085,34 @@ def _empty_like(data):
     if isinstance(data, Gram):
         return Gram(np.zeros((p, p)), np.zeros((p, t)), np.zeros(t), np.zeros(p),
                     np.zeros(t), 0.0, 0)  # fmt: skip
+    if isinstance(data, Packed):
+        return dataclasses.replace(
+            data,
+            columns=np.zeros((0, 1), np.int32),
+            values=np.zeros((0, 1)),
+            Y=np.zeros((0, t)),
+            sample_weight=np.ones(0),
+        )
     return Rows(np.zeros((0, p)), np.zeros((0, t)), np.ones(0))
 
 
 def _shape(data):
     """Features and targets."""
-    return (
-        data.xy.shape if isinstance(data, Gram) else (data.X.shape[1], data.Y.shape[1])
-    )
+    if isinstance(data, Gram):
+        return data.xy.shape
+    if isinstance(data, Packed):
+        return data.n_features, data.Y.shape[1]
+    return data.X.shape[1], data.Y.shape[1]
+
+
+def _count(data):
+    """The number of rows."""
+    return len(data.Y)
+
+
+def _width(data):
+    """The values per row of packed rows (0 for none)."""
+    return 0 if data is None else data.values.shape[1]
 
 
 def _varying(data):
@@ -1020,6 +1121,8 @@ def _varying(data):
     and without gradient, that the curvature tests leave out as they do padding."""
     if isinstance(data, Gram):
         return (np.diag(data.xx) > 0).astype(float)
+    if isinstance(data, Packed):
+        return data.varying()
     return np.any(data.X != 0, axis=0).astype(float)
 
 
@@ -1037,8 +1140,8 @@ def _inputs(data, validation, objective, schedule, stopping, layout):
     validation = _empty_like(data) if validation is None else validation
     penalty = objective.penalty
     return {
-        "train": _part(data, layout.rows, P),
-        "val": _part(validation, layout.val_rows, P),
+        "train": _part(data, layout.rows, P, layout.slots),
+        "val": _part(validation, layout.val_rows, P, layout.slots),
         "l2": _constant(penalty.l2, P),
         "l1": _constant(penalty.l1, P),
         "mask": _constant(_varying(data), P),
@@ -1054,13 +1157,13 @@ def _inputs(data, validation, objective, schedule, stopping, layout):
 
 # -- one fit ------------------------------------------------------------------------
 def train(
-    data: Rows | Gram,
+    data: Rows | Packed | Gram,
     objective: Objective,
     schedule: Schedule,
     stopping: Stopping,
     state: TrainState,
     *,
-    validation: Rows | Gram | None = None,
+    validation: Rows | Packed | Gram | None = None,
     on_epochs: Callable[[int, np.ndarray, np.ndarray], None] | None = None,
 ) -> TrainResult:
     """Train the neuron on standardized ``data`` (its rows, or for the squared loss
@@ -1114,7 +1217,7 @@ def _setup(data, validation, objective, schedule, stopping, cls, config):
     if sums and not (trained.constant_curvature and schedule.batch_size is None):
         raise ValueError("Sums of rows serve only the full-batch squared loss.")
     layout = _Layout.of(data, validation)
-    n = data.count if sums else len(data.X)
+    n = data.count if sums else _count(data)
     setup = _Setup(
         n_features=layout.features,
         n_targets=_shape(data)[1],
@@ -1126,6 +1229,7 @@ def _setup(data, validation, objective, schedule, stopping, cls, config):
         loss=trained,
         reported=type(objective.loss),
         sums=sums,
+        packed=isinstance(data, Packed),
         batch_size=schedule.batch_size if (schedule.batch_size or n) < n else None,
         validate=validation is not None,
         early_stopping=stopping.early_stopping,
@@ -1161,7 +1265,7 @@ class _Run:
         values = (
             train["xx"].shape[0] ** 2
             if trainer.setup.sums
-            else np.prod(train["X"].shape)
+            else np.prod(train["values" if trainer.setup.packed else "X"].shape)
         )
         self.pace = _Pace(steps, values)
         self.epoch, self.losses, self.val_losses = 0, [], []

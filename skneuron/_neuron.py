@@ -375,9 +375,10 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. SciPy sparse X (CSR, CSC, COO; matrices or arrays) is
-            never densified: it trains on the sums ``X.T @ X`` from sparse
-            products (memory: its non-zeros plus n_features²), which needs the
-            full-batch squared loss (other settings raise a ``ValueError``).
+            never densified: the full-batch squared loss trains on the sums
+            ``X.T @ X`` from sparse products (memory: its non-zeros plus
+            n_features²); other losses and mini-batches on its rows, scaled and
+            packed (memory: the rows times the most non-zeros in one row).
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -554,12 +555,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True  # one Dense unit per target
-        # sparse X trains on its sums (skneuron._data._sparse), which needs the
-        # settings that can train on sums, and precompute True or "auto"
-        loss = LOSSES.get(self.loss)
-        on_sums = self.precompute is True or isinstance(self.precompute, str)
-        full = self.batch_size is None
-        tags.input_tags.sparse = bool(loss and loss.sums) and full and on_sums
+        # sparse X trains on its sums or its rows (skneuron._data._sparse), but
+        # not on a Gram matrix given as precompute
+        tags.input_tags.sparse = isinstance(self.precompute, bool | str)
         return tags
 
     def summary(self, alpha=0.05):

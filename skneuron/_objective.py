@@ -173,6 +173,44 @@ class Rows:
 
 
 @dataclass(frozen=True)
+class Packed:
+    """Training rows of sparse X, scaled (not centred) and packed to one width
+    (ELLPACK): row i's stored values ``values[i]`` in the columns ``columns[i]``,
+    its unused slots value 0 in column 0; Y (n, t) and sample weights (n,) as in
+    :class:`Rows`. Rows are gathered, padded and batched as dense rows are, and
+    ``X @ kernel`` is a gather and a sum over the slots: memory n times the most
+    values stored in one row, never n times the features.
+
+    ``sums`` are the rows' sums in the same units (uncentred), for the
+    curvature bounds; ``n_features`` is p.
+    """
+
+    columns: np.ndarray
+    values: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray
+    sums: Gram
+    n_features: int
+
+    def weights(self) -> np.ndarray:
+        """The sample weights normalized to sum to one."""
+        return self.sample_weight / self.sample_weight.sum()
+
+    def dot(self, kernel: np.ndarray) -> np.ndarray:
+        """``X @ kernel`` (n, t) for a kernel (p, t)."""
+        return np.einsum("nk,nkt->nt", self.values, kernel[self.columns])
+
+    def row_norms(self) -> np.ndarray:
+        """Each row's squared norm."""
+        return (self.values**2).sum(1)
+
+    def varying(self) -> np.ndarray:
+        """Whether each column is stored non-zero on some row (float: 1 or 0)."""
+        stored = self.columns[self.values != 0]
+        return (np.bincount(stored, minlength=self.n_features) > 0).astype(float)
+
+
+@dataclass(frozen=True)
 class Gram:
     """Sums of standardized rows per unit of weight: all the full-batch squared
     loss needs (its value and gradient are exact functions of them).

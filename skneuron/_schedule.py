@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from skneuron._loss import Loss
-from skneuron._objective import Gram, Penalty, Rows
+from skneuron._objective import Gram, Packed, Penalty, Rows
 
 
 # -- the optimizer ---------------------------------------------------------------
@@ -67,7 +67,9 @@ _RESOLVED = 1e-10  # eigenvalues counted in the step and the convergence test
 _NULL = 1e-12  # below: null directions (LinearRegression's rank cut-off, squared)
 
 
-def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curvature:
+def curvature(
+    data: Rows | Packed | Gram, fit_intercept: bool, penalty: Penalty
+) -> Curvature:
     """The curvature bounds of the standardized problem: the extreme eigenvalues
     of the squared loss's Hessian (the bias direction and the L2 penalty
     included), and the largest curvature of a single row.
@@ -84,6 +86,9 @@ def curvature(data: Rows | Gram, fit_intercept: bool, penalty: Penalty) -> Curva
     if isinstance(data, Gram):
         xx, x_mean, row = data.xx, data.x_mean, np.inf
         eig = _spectrum(xx, x_mean, l2, fit_intercept)
+    elif isinstance(data, Packed):  # sparse rows: the spectrum from their sums
+        row = float((data.row_norms() + fit_intercept + l2.max(initial=0.0)).max())
+        eig = _spectrum(data.sums.xx, data.sums.x_mean, l2, fit_intercept)
     else:
         w = data.weights()
         x_mean = w @ data.X

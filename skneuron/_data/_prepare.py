@@ -22,7 +22,7 @@ from skneuron._data._source import IN_MEMORY, Checked, Settings, Source
 from skneuron._inference import FitStatistics
 from skneuron._loss import make_loss
 from skneuron._moments import Moments, Residuals
-from skneuron._objective import Gram, Penalty, Rows, _Standardized
+from skneuron._objective import Gram, Packed, Penalty, Rows, _Standardized
 
 CONDITION_LIMIT = 1e4  # of the sums: beyond it, train from the factor (X's 100)
 
@@ -47,8 +47,8 @@ class Prepared:
     pass these on.
     """
 
-    data: Rows | Gram
-    validation: Rows | Gram | None
+    data: Rows | Packed | Gram
+    validation: Rows | Packed | Gram | None
     scaling: _Standardized
     moments: Moments
     singular: np.ndarray
@@ -130,8 +130,12 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
         standard = moments.scaling(settings.fit_intercept)  # per column, always
         factor = source.factor(c.X, c.Y, c.sample_weight, rows, standard)
         scaling = standard if factor is not None else scaling
+    if not (sums or source.centres_rows):  # sparse rows: scaled, not centred
+        scaling = replace(scaling, X_offset=np.zeros_like(scaling.X_offset))
     form = _summed if sums else _standardized
-    data, validation = form(source, checked, (train, val), moments, scaling)
+    data, validation = form(
+        source, checked, (train, val), moments, scaling, settings.fit_intercept
+    )
     cutoff = RANK_CUTOFF * singular.max(initial=0.0)
     rank = int((singular > cutoff).sum())
     if factor is not None:  # the rank, once, from the factor: its round-off's
@@ -140,7 +144,7 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
         scaling, data = Preconditioned.of(scaling, factor, data, rank)
         if validation is not None:
             validation = scaling.gram(validation)
-    n_rows = data.count if sums else len(data.X)
+    n_rows = data.count if sums else len(data.Y)
     return Prepared(
         data=data,
         validation=validation,
@@ -348,19 +352,19 @@ def _given_gram(checked: Checked, precompute: Any, center: bool) -> Moments:
 _CANCELLED = 1e-4  # a centred diagonal below this share of X'WX's: digits lost
 
 
-def _standardized(source, checked, split, moments, scaling):
-    """The training and held-out rows in the units of ``scaling`` (one float64
-    copy)."""
+def _standardized(source, checked, split, moments, scaling, center):
+    """The training and held-out rows in the units of ``scaling``, as the source
+    gives them to train on (dense rows, or sparse rows packed)."""
     (train, val), c = split, checked
-    X, Y, w = c.X, c.Y, c.sample_weight
-    data = Rows(*scaling.transform(X[train], Y[train]), w[train])
+    active = _active(moments, center)
+    data = source.rows(c.X, c.Y, c.sample_weight, train, scaling, active)
     validation = None
     if len(val):
-        validation = Rows(*scaling.transform(X[val], Y[val]), w[val])
+        validation = source.rows(c.X, c.Y, c.sample_weight, val, scaling, active)
     return data, validation
 
 
-def _summed(source, checked, split, moments, scaling):
+def _summed(source, checked, split, moments, scaling, center):
     """The sums of the training and held-out rows in the units of ``scaling``
     (the held-out rows' from one pass over them)."""
     val, c = split[1], checked

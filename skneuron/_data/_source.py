@@ -2,7 +2,7 @@
 
 A source reads one kind of X: NumPy arrays in memory (:data:`IN_MEMORY`, here),
 SciPy sparse matrices (:mod:`skneuron._data._sparse`) or Dask collections
-(:mod:`skneuron._data._dask`). Each answers the four questions of
+(:mod:`skneuron._data._dask`). Each answers the questions of
 :class:`Source`, from resolved values: it never sees the estimator. What it must
 record on the estimator (the features seen, as scikit-learn's ``validate_data``
 does) it hands to a :class:`Features` function that the estimator gives it.
@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_X_
 from skneuron._data._factor import Factor
 from skneuron._loss import LOSSES
 from skneuron._moments import Moments, Residuals
-from skneuron._objective import _Standardized
+from skneuron._objective import Packed, Rows, _Standardized
 from skneuron._schedule import is_keras_sgd
 
 
@@ -142,6 +142,23 @@ class Source(Protocol):
         :meth:`Residuals.of <skneuron._moments.Residuals.of>`, the gradient's X
         centred on ``center``."""
 
+    #: Whether training on rows centres them (dense rows); sparse rows are only
+    #: scaled, so that they stay sparse, and the bias is trained with them.
+    centres_rows: bool
+
+    def rows(
+        self,
+        X: Any,
+        Y: Any,
+        sample_weight: Any,
+        rows: Any,
+        scaling: _Standardized,
+        active: np.ndarray,
+    ) -> Rows | Packed:
+        """The ``rows`` (sorted indices, or a slice) in the units of ``scaling``,
+        for training on them (where :meth:`train_on_sums` is False), the
+        columns not ``active`` (constant, with an intercept) left out."""
+
     def factor(
         self,
         X: Any,
@@ -194,6 +211,20 @@ class InMemory:
     moments = staticmethod(Moments.of)
     residuals = staticmethod(Residuals.of)
     factor = staticmethod(Factor.of)
+    centres_rows = True
+
+    @staticmethod
+    def rows(
+        X: Any,
+        Y: Any,
+        sample_weight: Any,
+        rows: Any,
+        scaling: _Standardized,
+        active: np.ndarray,
+    ) -> Rows:
+        """The rows standardized (one float64 copy); constant columns are zero
+        there already."""
+        return Rows(*scaling.transform(X[rows], Y[rows]), sample_weight[rows])
 
     @staticmethod
     def validated(

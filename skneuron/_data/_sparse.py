@@ -12,12 +12,14 @@ more than half the rows, which may lie far from zero, where that centring would
 cancel, are centred explicitly as dense columns (fewer values than twice those they
 store). Memory is proportional to the values stored in X, plus p² for the sums.
 
-Training therefore always runs on the sums (the full-batch squared loss), also
-with more features than samples (wide, text-like data), where dense X would train
-on the rows: those would have to be densified, the p x p sums need not. The answer
-is still the minimum-norm one there, since the columns of rank-deficient X are
-all scaled alike (see :func:`skneuron._data._prepare.units`) and gradient descent
-from zero stays in the row space.
+The full-batch squared loss trains on those sums, also with more features than
+samples (wide, text-like data), where dense X would train on the rows: those would
+have to be densified, the p x p sums need not. The answer is still the minimum-norm
+one there, since the columns of rank-deficient X are all scaled alike (see
+:func:`skneuron._data._prepare.units`) and gradient descent from zero stays in the
+row space. Other losses and mini-batches train on the rows, scaled but not centred
+(the bias is trained with them), packed to the width of the fullest row
+(:meth:`_SparseSource.rows`): memory the rows times that width, never densified.
 """
 
 from __future__ import annotations
@@ -37,16 +39,12 @@ from skneuron._data._source import (
     require_y,
 )
 from skneuron._moments import Moments, Residuals, _units
+from skneuron._objective import Gram, Packed, _Standardized
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
 
 ACCEPTED = ["csr", "csc", "coo"]  # LinearRegression's accept_sparse
-
-_DENSIFY = (
-    "If X fits in memory densified, pass X.toarray() (dense X trains with any loss "
-    "and batch size)."
-)
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,9 @@ class _SparseSource:
         rows where a column far from zero is stored can still cost precision.)
 
         Parameters and returns as :meth:`Source.moments
-        <skneuron._data._source.Source.moments>`.
+        <skneuron._data._source.Source.moments>`, but the whole ``X'WX`` always
+        (``cross`` is ignored): ``singular_`` needs it, as the rows are not
+        densified for it.
         """
         if (len(X) if rows is None else len(rows)) == 0:
             return None if like is None else like.empty()
@@ -192,7 +192,7 @@ class _SparseSource:
         mean = sums / scale  # of X / unit_x (about 0)
         mean_y = w @ Ey / scale
         Ey -= mean_y
-        mean, cxx, cxy = _centred_products(Xs, w, mean, Ey, cross)
+        mean, cxx, cxy = _centred_products(Xs, w, mean, Ey)
         return Moments(
             count=Xs.shape[0],
             weight=weight,
@@ -241,44 +241,80 @@ class _SparseSource:
             gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
 
-    factor = staticmethod(no_factor)  # trains from the sums only
+    factor = staticmethod(no_factor)  # trains from the sums or the rows
+    centres_rows = False  # centring would densify them
 
     @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
-        """Sparse X trains on the sums of the rows only: True where the settings
-        allow it, else a ``ValueError`` that says what to do.
+        """Whether sparse X trains on the sums of its rows: wherever the settings
+        allow it (the full-batch squared loss), unless ``precompute=False``;
+        a ``ValueError`` for a Gram matrix.
 
-        Training on the rows would centre and scale them, which densifies X; the
-        sums (p x p) are formed from sparse products instead. So sparse X trains
-        on the sums also with more features than samples, where
-        ``precompute="auto"`` would train dense X on its rows: memory p² then,
-        and the answer is the minimum-norm one all the same.
+        The sums (p x p) are formed from sparse products. Sparse X trains on them
+        also with more features than samples, where ``precompute="auto"`` would
+        train dense X on its rows: memory p² then, and the answer is the
+        minimum-norm one all the same. Other losses and mini-batches train on
+        the rows, scaled but not centred, packed (:meth:`rows`).
 
         Parameters as :meth:`Source.train_on_sums
-        <skneuron._data._source.Source.train_on_sums>`; it returns True, or raises a
-        ``ValueError`` for ``precompute=False`` or a Gram matrix, a loss other than
-        ``"squared_error"`` or mini-batches.
+        <skneuron._data._source.Source.train_on_sums>`.
         """
         if settings.gram_given:
             raise ValueError(
                 "precompute as a Gram matrix is not used with sparse X: its sums "
                 "come from X.T @ X directly. Use precompute='auto' or True."
             )
-        if settings.precompute is False:
+        possible = settings.sums_possible(shape[0])
+        if settings.precompute is True and not possible:
             raise ValueError(
-                "precompute=False trains on the rows themselves, which would "
-                "densify sparse X: NeuronRegressor trains on sparse X only from the "
-                "sums of its rows. Use precompute='auto' or True. " + _DENSIFY
+                "precompute=True trains on the sums of the rows, which only the "
+                "full-batch squared loss allows: use loss='squared_error' and "
+                "batch_size=None, or precompute='auto'."
             )
-        if not settings.sums_possible(shape[0]):
-            raise ValueError(
-                "NeuronRegressor trains on sparse X only from the sums of its rows, "
-                "which only the full-batch squared loss allows; "
-                f"loss={settings.loss!r} with batch_size={settings.batch_size!r} "
-                "passes over the rows every epoch, which would densify X. Use "
-                "loss='squared_error' and batch_size=None. " + _DENSIFY
-            )
-        return True
+        return possible and settings.precompute is not False
+
+    @staticmethod
+    def rows(
+        X: SparseRows,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        rows: Any,
+        scaling: _Standardized,
+        active: np.ndarray,
+    ) -> Packed:
+        """The ``rows`` of X scaled by ``scaling.X_scale`` (not centred: its
+        ``X_offset`` is zero), packed: each row's stored values in as many slots
+        as the fullest row stores (:class:`~skneuron._objective.Packed`), with
+        the sums of the rows in those units for the curvature bounds. Columns not
+        ``active`` are left out; Y is centred and scaled as dense Y is."""
+        Xs = X.rows(None if isinstance(rows, slice) else rows, copy=True)
+        Xs.sum_duplicates()
+        keep = active[Xs.indices]
+        Xs.data = np.where(keep, Xs.data / scaling.X_scale[Xs.indices], 0.0)
+        Xs.eliminate_zeros()
+        n, p = Xs.shape
+        stored = np.diff(Xs.indptr)
+        slots = max(int(stored.max(initial=0)), 1)
+        row_of = np.repeat(np.arange(n), stored)
+        slot = np.arange(Xs.nnz) - np.repeat(Xs.indptr[:-1], stored)
+        columns = np.zeros((n, slots), np.int32)
+        values = np.zeros((n, slots))
+        columns[row_of, slot] = Xs.indices
+        values[row_of, slot] = Xs.data
+        Ys = (Y[rows] - scaling.Y_offset) / scaling.Y_scale
+        w = sample_weight[rows]
+        weight = float(w.sum())
+        weighted = Xs.multiply(w[:, None] / weight).tocsr()
+        sums = Gram(
+            xx=np.asarray((weighted.T @ Xs).toarray()),
+            xy=np.asarray(weighted.T @ Ys),
+            yy=w @ Ys**2 / weight,
+            x_mean=np.asarray(weighted.sum(0)).ravel(),
+            y_mean=w @ Ys / weight,
+            weight=weight,
+            count=n,
+        )
+        return Packed(columns, values, Ys, w, sums, p)
 
 
 def _dense_columns(Xs: Any) -> np.ndarray:
@@ -288,23 +324,17 @@ def _dense_columns(Xs: Any) -> np.ndarray:
 
 
 def _centred_products(
-    Xs: Any, w: np.ndarray, mean: np.ndarray, Ey: np.ndarray, cross: bool
+    Xs: Any, w: np.ndarray, mean: np.ndarray, Ey: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The weighted column means of CSR ``Xs`` (``mean`` as summed, refined)
-    and its centred weighted cross products with itself (p x p, or the diagonal
-    without ``cross``) and with the centred dense ``Ey``: ``X'WX - W m m'`` and
+    and its centred weighted cross products with itself (p x p) and with the
+    centred dense ``Ey``: ``X'WX - W m m'`` and
     ``X'W Ey - m (w'Ey)``, except for the columns stored on more than half the
     rows, which are centred explicitly (see :meth:`_SparseSource.moments`)."""
-    p = Xs.shape[1]
     weight = float(w.sum())
-    per_row = np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
-    if cross:
-        Xw = Xs.copy()
-        Xw.data *= per_row
-        cxx = np.asarray((Xw.T @ Xs).toarray()) - weight * np.outer(mean, mean)
-    else:
-        squares = np.bincount(Xs.indices, weights=per_row * Xs.data**2, minlength=p)
-        cxx = squares - weight * mean * mean
+    Xw = Xs.copy()
+    Xw.data *= np.repeat(w, np.diff(Xs.indptr))  # each stored value's weight
+    cxx = np.asarray((Xw.T @ Xs).toarray()) - weight * np.outer(mean, mean)
     wEy = w[:, None] * Ey
     cxy = np.asarray(Xs.T @ wEy) - np.outer(mean, wEy.sum(0))
     dense = _dense_columns(Xs)
@@ -319,9 +349,6 @@ def _centred_products(
     centred -= shift
     weighted = w[:, None] * centred
     cxy[dense] = weighted.T @ Ey
-    if not cross:
-        cxx[dense] = np.einsum("ij,ij->j", weighted, centred)
-        return mean, cxx, cxy
     cxx[:, dense] = np.asarray(Xs.T @ weighted) - np.outer(mean, weighted.sum(0))
     cxx[np.ix_(dense, dense)] = weighted.T @ centred
     cxx[dense, :] = cxx[:, dense].T
