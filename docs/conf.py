@@ -51,6 +51,7 @@ extensions = [
     "myst_parser",  # Markdown files of the repository included into pages
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",  # a copy button on code blocks, prompts left out
     "skneuron_docs",  # _ext/skneuron_docs.py
 ]
 templates_path = ["_templates"]
@@ -91,6 +92,16 @@ intersphinx_mapping = {
     }.items()
 }
 intersphinx_timeout = 1  # never wait for a network that is not there
+
+# -- copy button --------------------------------------------------------------------
+# The button copies a block's code without its prompts: ">>> " and "... " of the
+# doctests and "$ " of shell commands. In a block with prompts only the lines with
+# a prompt are copied, so a doctest's output is left out; a block without prompts
+# (the gallery's code) is copied whole. Its script and icons come from the build.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_remove_prompts = True
 
 # -- example gallery ----------------------------------------------------------------
 sphinx_gallery_conf = {
