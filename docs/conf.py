@@ -137,6 +137,11 @@ else:
     # The left sidebar lists a section's sub-pages; the top-level pages have none,
     # and without it wide tables get the room.
     html_sidebars = {"*": []}
+    # The colour mode a reader gets until they pick one with the theme switcher
+    # (the theme's JavaScript accepts "auto", "light" and "dark"; "auto" follows
+    # the browser's setting). Unset, every page started in mode "", which the
+    # theme rejects in the browser console ("Got invalid theme mode").
+    html_context = {"default_mode": "auto"}
 html_title = f"skneuron {release}"
 html_static_path = ["_static"]
 html_css_files = ["skneuron.css"]
