@@ -22,10 +22,18 @@ Generated output: ``_build/``, ``auto_examples/`` (the gallery) and ``generated/
 (API pages and the gallery's back-references).
 """
 
+import os
 import sys
 from pathlib import Path
 
-import matplotlib
+# Before anything imports TensorFlow (the gallery runs its examples in this
+# process): no C++ log lines below FATAL from TensorFlow, such as the "failed call
+# to cuInit" error it logs on a machine without a GPU. The notices it writes
+# before its logging is set up are taken out of the gallery's outputs by
+# _ext/skneuron_docs.py. A value set in the environment is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # the gallery renders figures without a display
 
