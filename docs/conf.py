@@ -1,14 +1,17 @@
 """Sphinx configuration of the skneuron documentation.
 
-Build it from the repository root, offline, with warnings as errors::
+Build it from the repository root, offline, with warnings as errors (as CI does)::
 
-    python -m sphinx -W -b html docs docs/_build/html
+    pip install ".[docs]"
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 The example gallery runs every ``examples/plot_*.py`` script (add
 ``-D plot_gallery=0`` to skip running them). Nothing is downloaded:
 
 - math is typeset by the copy of MathJax that ``sphinx-mathjax-offline`` ships
   and copies into the build (``_static/mathjax/``);
+- the copy button's script and icons are ``sphinx-copybutton``'s own files, copied
+  into ``_static/``;
 - links to the documentation of scikit-learn, NumPy, SciPy, Python, joblib,
   Matplotlib, Keras and scikeras come from the small inventories in
   ``inventories/`` (see its README), compiled at build time;
