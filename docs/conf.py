@@ -1,14 +1,17 @@
 """Sphinx configuration of the skneuron documentation.
 
-Build it from the repository root, offline, with warnings as errors::
+Build it from the repository root, offline, with warnings as errors (as CI does)::
 
-    python -m sphinx -W -b html docs docs/_build/html
+    pip install ".[docs]"
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 The example gallery runs every ``examples/plot_*.py`` script (add
 ``-D plot_gallery=0`` to skip running them). Nothing is downloaded:
 
 - math is typeset by the copy of MathJax that ``sphinx-mathjax-offline`` ships
   and copies into the build (``_static/mathjax/``);
+- the copy button's script and icons are ``sphinx-copybutton``'s own files, copied
+  into ``_static/``;
 - links to the documentation of scikit-learn, NumPy, SciPy, Python, joblib,
   Matplotlib, Keras and scikeras come from the small inventories in
   ``inventories/`` (see its README), compiled at build time;
@@ -22,10 +25,18 @@ Generated output: ``_build/``, ``auto_examples/`` (the gallery) and ``generated/
 (API pages and the gallery's back-references).
 """
 
+import os
 import sys
 from pathlib import Path
 
-import matplotlib
+# Before anything imports TensorFlow (the gallery runs its examples in this
+# process): no C++ log lines below FATAL from TensorFlow, such as the "failed call
+# to cuInit" error it logs on a machine without a GPU. The notices it writes
+# before its logging is set up are taken out of the gallery's outputs by
+# _ext/skneuron_docs.py. A value set in the environment is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # the gallery renders figures without a display
 
@@ -51,6 +62,7 @@ extensions = [
     "myst_parser",  # Markdown files of the repository included into pages
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",  # a copy button on code blocks, prompts left out
     "skneuron_docs",  # _ext/skneuron_docs.py
 ]
 templates_path = ["_templates"]
@@ -92,6 +104,16 @@ intersphinx_mapping = {
 }
 intersphinx_timeout = 1  # never wait for a network that is not there
 
+# -- copy button --------------------------------------------------------------------
+# The button copies a block's code without its prompts: ">>> " and "... " of the
+# doctests and "$ " of shell commands. In a block with prompts only the lines with
+# a prompt are copied, so a doctest's output is left out; a block without prompts
+# (the gallery's code) is copied whole. Its script and icons come from the build.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_remove_prompts = True
+
 # -- example gallery ----------------------------------------------------------------
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -126,6 +148,11 @@ else:
     # The left sidebar lists a section's sub-pages; the top-level pages have none,
     # and without it wide tables get the room.
     html_sidebars = {"*": []}
+    # The colour mode a reader gets until they pick one with the theme switcher
+    # (the theme's JavaScript accepts "auto", "light" and "dark"; "auto" follows
+    # the browser's setting). Unset, every page started in mode "", which the
+    # theme rejects in the browser console ("Got invalid theme mode").
+    html_context = {"default_mode": "auto"}
 html_title = f"skneuron {release}"
 html_static_path = ["_static"]
 html_css_files = ["skneuron.css"]

@@ -10,8 +10,15 @@
   ``--doctest-glob='*.rst'`` (see pyproject.toml and docs/conftest.py); a
   ``code-block:: python`` would be shown but never run, so there must be none.
   README.md's Python block is run here; the gallery by test_examples.py.
+- What a newcomer uses, checked without a build: the copy button and its prompts,
+  a theme mode the theme accepts, no TensorFlow log lines in the gallery's
+  outputs, a Benchmarks page without commit hashes or load averages that says how
+  to rerun every script, and the README's commands.
+
+The tests that build with Sphinx or fit are marked ``slow``; the others are quick.
 """
 
+import ast
 import importlib.util
 import re
 import subprocess
@@ -20,8 +27,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.slow  # Sphinx builds
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -180,6 +185,7 @@ def sphinx_build(tmp_path, *extensions):
     return result, out
 
 
+@pytest.mark.slow
 @needs_sphinx_docs
 def test_build_bundles_mathjax_and_links_offline(tmp_path):
     result, out = sphinx_build(
@@ -200,6 +206,7 @@ def test_build_bundles_mathjax_and_links_offline(tmp_path):
     assert 'href="other.html"' in html and "not_written_yet" not in html
 
 
+@pytest.mark.slow
 @needs_sphinx_docs
 def test_build_fails_on_cdn_mathjax(tmp_path):
     result, _ = sphinx_build(tmp_path, "myst_parser", "skneuron_docs")
@@ -254,8 +261,213 @@ def test_docs_pages_are_collected_as_doctests(pytestconfig):
     assert {"persistence.rst", "install.rst", "scikeras.rst"} <= pages
 
 
+@pytest.mark.slow  # fits, and starts TensorFlow
 def test_readme_python_block_runs():
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert blocks, "README.md has no Python block"
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+
+
+# -- what a newcomer uses (no build) ---------------------------------------------------
+def conf_settings():
+    """The names docs/conf.py assigns, with their values where they are literals.
+
+    Read with ``ast``, not run: running conf.py would set TensorFlow's log level
+    in this process.
+    """
+    settings = {}
+    for node in ast.walk(ast.parse((DOCS / "conf.py").read_text())):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    try:
+                        settings[target.id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        settings[target.id] = None  # not a literal
+    return settings
+
+
+def copied(text, settings):
+    """What the copy button copies of a code block's ``text``.
+
+    The logic of sphinx-copybutton's ``formatCopyText`` for these settings: with
+    a prompt on some line, only the lines with a prompt (without it) and the
+    empty lines; with none, the whole text.
+    """
+    assert settings["copybutton_prompt_is_regexp"]
+    assert settings["copybutton_only_copy_prompt_lines"]
+    prompt = re.compile(f"^({settings['copybutton_prompt_text']})(.*)")
+    lines = text.split("\n")
+    if not any(prompt.match(line) for line in lines):
+        return text.rstrip("\n")
+    kept = [
+        prompt.match(line).group(2) if prompt.match(line) else line
+        for line in lines
+        if prompt.match(line) or not line.strip()
+    ]
+    return "\n".join(kept).rstrip("\n")
+
+
+def test_copy_button_leaves_out_prompts():
+    settings = conf_settings()
+    assert "sphinx_copybutton" in settings["extensions"]
+    doctest = (
+        ">>> reg = NeuronRegressor(\n...     alpha=0.1).fit(X, y)\n>>> reg.tol\n0.1"
+    )
+    assert (
+        copied(doctest, settings)
+        == "reg = NeuronRegressor(\n    alpha=0.1).fit(X, y)\nreg.tol"
+    )
+    shell = "$ skneuron fit houses.csv --target price\nhouses.csv: 14 rows"
+    assert copied(shell, settings) == "skneuron fit houses.csv --target price"
+    gallery = "import numpy as np\nx = np.arange(3)  # ... and $ in code\n"
+    assert copied(gallery, settings) == gallery.rstrip("\n")
+    # an output line that starts with an ellipsis is output, not a prompt
+    assert copied(">>> reg.coef_\n...0.123", settings) == "reg.coef_"
+
+
+def test_copy_button_is_in_the_docs_requirements():
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    docs_extra = re.search(r"^docs = \[(.*?)^\]", pyproject, re.M | re.S).group(1)
+    assert '"sphinx-copybutton' in docs_extra
+    requirements = (DOCS / "requirements.txt").read_text().splitlines()
+    assert any(line.startswith("sphinx-copybutton") for line in requirements)
+
+
+def test_theme_mode_is_one_the_theme_accepts():
+    """pydata-sphinx-theme's JavaScript starts every page in ``default_mode`` and
+    logs "Got invalid theme mode" for anything but these three (an unset mode is
+    ""), in the browser console of every page."""
+    settings = conf_settings()
+    assert settings["html_theme"] in {"pydata_sphinx_theme", "alabaster"}
+    assert settings["html_context"]["default_mode"] in {"auto", "light", "dark"}
+
+
+def test_conf_quiets_tensorflow_before_anything_imports_it():
+    tree = ast.parse((DOCS / "conf.py").read_text())
+    statements = [ast.unparse(node) for node in tree.body]
+    quiet = statements.index("os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')")
+    imports = [
+        i for i, node in enumerate(tree.body)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and not {alias.name for alias in node.names} <= {"os", "sys", "Path"}
+    ]  # fmt: skip
+    assert imports and quiet < min(imports)
+
+
+GALLERY_PAGE = """
+.. code-block:: Python
+
+    print("E0000 00:00:1.2   1 cuda_platform.cc:52] shown as code, kept")
+
+.. rst-class:: sphx-glr-script-out
+
+ .. code-block:: none
+
+    WARNING: All log messages before absl::InitializeLog() is called are written to
+    I0000 00:00:1796309019.782785   26949 port.cc:153] oneDNN custom operations are on.
+    I0000 00:00:1796309019.877023   26949 cpu_feature_guard.cc:227] This TensorFlow
+    To enable the following instructions: AVX2 FMA, rebuild TensorFlow with the flags.
+    E0000 00:00:1796309065.41   28022 cuda_platform.cc:52] failed call to cuInit: 303
+    least squares: slope 3.5298, intercept 4.8618
+    W1203 14:38:38.123456   26356 some_file.cc:12] a log line after absl's set-up
+
+
+
+.. GENERATED FROM PYTHON SOURCE LINES 30-35
+
+Text.
+
+.. rst-class:: sphx-glr-script-out
+
+ .. code-block:: none
+
+    E0000 00:00:1796309065.41   28022 cuda_platform.cc:52] failed call to cuInit: 303
+
+
+
+.. GENERATED FROM PYTHON SOURCE LINES 36-40
+"""
+
+
+@needs_sphinx_docs
+def test_gallery_outputs_lose_tensorflow_logs(monkeypatch):
+    monkeypatch.syspath_prepend(str(DOCS / "_ext"))
+    from skneuron_docs import strip_tensorflow_logs
+
+    page = strip_tensorflow_logs(textwrap.dedent(GALLERY_PAGE))
+    assert "shown as code, kept" in page
+    assert "least squares: slope 3.5298, intercept 4.8618" in page
+    output = page.split(".. code-block:: none", 1)[1]
+    for noise in ("cuInit", "oneDNN", "absl", "I0000", "W1203", "rebuild TensorFlow"):
+        assert noise not in output, noise
+    # the block with nothing else in it is gone, directive and all
+    assert page.count("sphx-glr-script-out") == 1
+    assert page.count(".. code-block:: none") == 1
+    assert "Text." in page and "SOURCE LINES 36-40" in page
+    assert strip_tensorflow_logs(page) == page
+
+
+def markdown_on_the_benchmarks_page():
+    """The Markdown the Benchmarks page shows, filtered as its directives say."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from skneuron_docs import filter_markdown
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    page = (DOCS / "benchmarks.rst").read_text()
+    included = re.findall(
+        r"^\.\. markdown-include:: (\S+)\n((?:   :.*\n)*)", page, re.M
+    )
+    assert len(included) == 3
+    shown = {}
+    for path, options in included:
+        omit = re.search(r":omit-sections:(.*)", options)
+        shown[path] = filter_markdown(
+            (DOCS / path).read_text(),
+            omit=omit.group(1).split(",") if omit else (),
+            skip_title=":skip-title:" in options,
+            skip_preamble=":skip-preamble:" in options,
+        )
+    return page, shown
+
+
+@needs_sphinx_docs
+def test_benchmarks_page_is_written_for_users():
+    """No commit hashes or load averages on the page (the Markdown files keep them
+    in their Development notes, which the page leaves out), and every script is
+    there with the command that reruns it."""
+    page, shown = markdown_on_the_benchmarks_page()
+    hash_like = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,40}\b")
+    for name, text in {"benchmarks.rst": page, **shown}.items():
+        for pattern in (hash_like, re.compile(r"commit|sha256|load average", re.I)):
+            found = [line for line in text.splitlines() if pattern.search(line)]
+            assert found == [], (name, found)
+    assert re.search(r"^\.\. rubric:: Machine$", page, re.M)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        assert f"$ python benchmarks/{script.name}" in page, script.name
+
+
+def readme_section(title):
+    readme = (ROOT / "README.md").read_text()
+    return re.search(rf"^## {title}\n(.*?)(?=^## |\Z)", readme, re.M | re.S).group(1)
+
+
+def test_readme_development_says_how_to_build_docs_and_run_quick_tests():
+    development = readme_section("Development")
+    ci = (ROOT / ".ci" / "run").read_text()
+    docs = 'pip install ".[docs]" && python -m sphinx -W --keep-going -b html docs'
+    assert f"{docs} docs/_build/html" in development
+    assert f"{docs} docs/_build/html" in ci  # the README gives CI's command
+    assert 'python -m pytest -m "not slow"' in development
+
+
+def test_readme_first_commands_are_the_ones_ci_runs():
+    first = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    commands = [line.split("#")[0].strip() for line in first.group(1).splitlines()]
+    assert commands == [
+        "pip install . && python -m skneuron",
+        'pip install ".[test]" && python -m pytest',
+    ]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()

@@ -17,6 +17,11 @@
   plain-text file (``inventories/*.txt``) is compiled into a Sphinx ``objects.inv``
   in the doctree directory before intersphinx reads it, so links to other
   projects' documentation are made without the network.
+- No TensorFlow log lines in the gallery: TensorFlow's C++ runtime writes
+  start-up notices and log lines (oneDNN, CPU features, a failed ``cuInit`` where
+  there is no GPU) to stderr, which sphinx-gallery shows as an example's output.
+  ``strip_tensorflow_logs`` takes them out of the output blocks of the gallery's
+  pages once sphinx-gallery has written them (an output left empty goes too).
 - The offline check: after an HTML build, every page is checked by
   ``offline_check`` (nothing from a CDN; math rendered by the bundled MathJax);
   each problem is a warning, so the ``-W`` build fails on it.
@@ -168,6 +173,59 @@ class MarkdownInclude(Include):
         return super().custom_parse(text)
 
 
+# A line TensorFlow's C++ runtime writes to stderr: absl's log format (severity,
+# date, time, thread, file:line), absl's notice before its logging is set up, and
+# the second line of TensorFlow's CPU-features notice.
+TENSORFLOW_LOG_LINE = re.compile(
+    r"^\s*(?:[IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|To enable the following instructions: .*rebuild TensorFlow with)"
+)
+_SCRIPT_OUT = ".. rst-class:: sphx-glr-script-out"
+
+
+def strip_tensorflow_logs(rst):
+    """The gallery page ``rst`` without TensorFlow's log lines in its outputs.
+
+    An output block (``.. rst-class:: sphx-glr-script-out`` and the indented
+    ``code-block`` after it) loses the lines that match ``TENSORFLOW_LOG_LINE``;
+    a block left with no text is removed. The rest of the page is unchanged.
+    """
+    lines = rst.splitlines(keepends=True)
+    out, i = [], 0
+    while i < len(lines):
+        if lines[i].rstrip() != _SCRIPT_OUT:
+            out.append(lines[i])
+            i += 1
+            continue
+        block = [lines[i]]  # the directive, then blank or indented lines
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or lines[i][0] in " \t"):
+            block.append(lines[i])
+            i += 1
+        kept = [line for line in block if not TENSORFLOW_LOG_LINE.match(line)]
+        text = [line for line in kept[1:] if line.strip()]
+        if len(text) > 1:  # the code-block directive and some output
+            out += kept
+        else:
+            out += [line for line in block if not line.strip()]
+    return "".join(out)
+
+
+def _gallery_without_tensorflow_logs(app):
+    """Strip TensorFlow's log lines from the pages sphinx-gallery has written."""
+    conf = getattr(app.config, "sphinx_gallery_conf", None) or {}
+    dirs = conf.get("gallery_dirs", [])
+    for folder in [dirs] if isinstance(dirs, str) else dirs:
+        for path in sorted((Path(app.srcdir) / folder).rglob("*.rst")):
+            text = path.read_text(encoding="utf-8")
+            if _SCRIPT_OUT not in text:
+                continue
+            stripped = strip_tensorflow_logs(text)
+            if stripped != text:  # unchanged pages keep their time stamp
+                path.write_text(stripped, encoding="utf-8")
+
+
 def compile_inventory(text):
     """A Sphinx ``objects.inv`` (version 2) from its plain-text form.
 
@@ -227,6 +285,8 @@ def setup(app):
     app.connect("autodoc-process-docstring", _offline_docstrings, priority=400)
     # Before intersphinx validates the mapping (priority 800) and loads it.
     app.connect("config-inited", _offline_inventories, priority=500)
+    # After sphinx-gallery has run the examples and written their pages (500).
+    app.connect("builder-inited", _gallery_without_tensorflow_logs, priority=600)
     # After the bundled MathJax is copied into the build (priority 500).
     app.connect("build-finished", _check_offline, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
