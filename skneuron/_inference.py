@@ -627,39 +627,44 @@ class RegressionResults:
         ``mse_model / mse_resid`` with the classical covariance; with a robust
         one, the Wald statistic ``b' V⁻¹ b / J`` of those J coefficients ``b``
         and their covariance ``V`` (nan where the constant is only implied by
-        the columns), as statsmodels."""
+        the columns), as statsmodels. Where ``V`` has rank ``r < J`` (fewer
+        clusters than parameters), ``b' V⁺ b / r``, as statsmodels (which warns)."""
         if self.cov_type == "nonrobust":
             return _divide(self.mse_model, self.mse_resid)
-        tested = self._tested()
-        if tested is None:
-            return np.nan
-        b, V = self.params[tested], self.cov[np.ix_(tested, tested)]
-        return float(b @ linalg.solve(V, b, assume_a="pos") / len(tested))
-
-    def _tested(self):
-        """The parameters the F test tests: all but the constant (None where
-        the constant is implied, or nothing is left)."""
-        tested = np.arange(len(self.params))
-        if self.k_constant:
-            if self.constant_index is None:
-                return None
-            tested = np.delete(tested, self.constant_index)
-        return tested if len(tested) else None
+        return self._wald()[0]
 
     @property
     def f_pvalue(self) -> float:
         """p-value of :attr:`fvalue` on the F distribution with ``df_model``
-        (the tested coefficients' number) and ``df_resid`` degrees
-        (``df_resid_inference`` if set); nan if nothing is tested."""
+        (the tested coefficients' number, or their covariance's rank) and
+        ``df_resid`` degrees (``df_resid_inference`` if set); nan if nothing is
+        tested."""
         if self.cov_type == "nonrobust":
             if not self.df_model:
                 return np.nan
             return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
-        tested = self._tested()
-        if tested is None:
-            return np.nan
+        fvalue, df_num = self._wald()
         df = self.df_resid_inference or self.df_resid
-        return float(stats.f.sf(self.fvalue, len(tested), df))
+        return float(stats.f.sf(fvalue, df_num, df)) if df_num else np.nan
+
+    def _wald(self):
+        """The Wald F statistic of the coefficients but the constant, and its
+        numerator degrees of freedom (nan and 0 where nothing is tested)."""
+        tested = np.arange(len(self.params))
+        if self.k_constant:
+            if self.constant_index is None:  # implied: it cannot be left out
+                return np.nan, 0
+            tested = np.delete(tested, self.constant_index)
+        if not len(tested):
+            return np.nan, 0
+        b, V = self.params[tested], self.cov[np.ix_(tested, tested)]
+        eig, vectors = np.linalg.eigh(V)
+        rank = int((eig > eig[-1] * len(eig) * _EPS).sum())
+        if rank == len(tested):
+            return float(b @ linalg.solve(V, b, assume_a="pos") / rank), rank
+        kept = eig > eig[-1] * len(eig) * _EPS
+        projected = vectors[:, kept].T @ b
+        return float(projected**2 @ (1 / eig[kept]) / rank), rank
 
     # -- presentation ---------------------------------------------------------------
     def to_frame(self, alpha: float | None = None):

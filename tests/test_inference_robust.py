@@ -346,6 +346,24 @@ def test_robust_f_test_is_nan_for_an_implied_constant():
     assert np.isnan(res.fvalue)
 
 
+@pytest.mark.filterwarnings("ignore:covariance of constraints does not have full rank")
+def test_cluster_f_test_with_fewer_clusters_than_coefficients():
+    """3 clusters for 4 coefficients: their robust covariance has rank G - 1 = 2
+    (the clusters' scores sum to zero at the optimum), and statsmodels' F test
+    is ``b' V⁺ b / 2`` on F(2, G - 1), as ours."""
+    X, y, _, groups = _synthetic()
+    groups = groups % 3
+    stats_, coef, intercept, _ = _at_reference(X, y, None, True)
+    ref = _robust_reference(_model(X, y, None, True), "cluster", groups)
+    rows = _rows_for(X, y, None, groups, "cluster")
+    res = summarize(
+        TrainingRecord(stats_), coef, intercept, cov_type="cluster", rows=rows
+    )
+    assert res._wald()[1] == 2
+    assert_robust_like_statsmodels(res, ref, _design_amplification(stats_))
+    assert res.f_pvalue == pytest.approx(stats.f.sf(res.fvalue, 2, 2), rel=1e-12)
+
+
 # -- through the estimator -----------------------------------------------------------
 @pytest.fixture(scope="module")
 def fits(diabetes):
