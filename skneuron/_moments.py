@@ -316,30 +316,36 @@ class Shape:
         """The figures of consecutive rows' residuals ``r`` (n, t) and weights."""
         if not len(r):
             return cls.empty(r.shape[1])
-        with np.errstate(divide="ignore"):
+        # residuals near float64's limits overflow their powers: inf or nan
+        # figures, as the sums of squares (summary refuses those), no warning
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             log_weight = float(np.log(sample_weight).sum())
-        u = np.sqrt(sample_weight)[:, None] * r
-        mean = u.mean(0)
-        d = u - mean
-        mean = mean + d.mean(0)  # refined: the first mean is off by eps * |u|
-        d = u - mean
-        d2 = d * d
-        return cls(
-            count=len(u),
-            mean=mean,
-            m2=d2.sum(0),
-            m3=(d2 * d).sum(0),
-            m4=(d2 * d2).sum(0),
-            first=u[0],
-            last=u[-1],
-            steps=(np.diff(u, axis=0) ** 2).sum(0),
-            log_weight=log_weight,
-        )
+            u = np.sqrt(sample_weight)[:, None] * r
+            mean = u.mean(0)
+            d = u - mean
+            mean = mean + d.mean(0)  # refined: the first is off by eps * |u|
+            d = u - mean
+            d2 = d * d
+            return cls(
+                count=len(u),
+                mean=mean,
+                m2=d2.sum(0),
+                m3=(d2 * d).sum(0),
+                m4=(d2 * d2).sum(0),
+                first=u[0],
+                last=u[-1],
+                steps=(np.diff(u, axis=0) ** 2).sum(0),
+                log_weight=log_weight,
+            )
 
     def merge(self, other: Shape) -> Shape:
         """The figures of these rows followed by ``other``'s."""
         if not other.count or not self.count:
             return other if not self.count else self
+        with np.errstate(over="ignore", invalid="ignore"):  # as in of()
+            return self._merged(other)
+
+    def _merged(self, other: Shape) -> Shape:
         na, nb = self.count, other.count
         n = na + nb
         delta = other.mean - self.mean
