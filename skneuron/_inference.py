@@ -659,11 +659,11 @@ class RegressionResults:
             return np.nan, 0
         b, V = self.params[tested], self.cov[np.ix_(tested, tested)]
         eig, vectors = np.linalg.eigh(V)
-        rank = int((eig > eig[-1] * len(eig) * _EPS).sum())
+        kept = eig > eig[-1] * len(eig) * _EPS  # numpy's matrix_rank, statsmodels'
+        rank = int(kept.sum())
         if rank == len(tested):
             return float(b @ linalg.solve(V, b, assume_a="pos") / rank), rank
-        kept = eig > eig[-1] * len(eig) * _EPS
-        projected = vectors[:, kept].T @ b
+        projected = vectors[:, kept].T @ b  # b' V⁺ b
         return float(projected**2 @ (1 / eig[kept]) / rank), rank
 
     # -- presentation ---------------------------------------------------------------
