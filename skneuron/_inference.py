@@ -26,14 +26,25 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import linalg, stats
 from sklearn.exceptions import ConvergenceWarning
 
+from skneuron import _robust
 from skneuron._moments import Moments, Residuals
+from skneuron._robust import TrainingRows, requested_rows
+
+__all__ = [
+    "FitStatistics",
+    "RegressionResults",
+    "TrainingRecord",
+    "requested_rows",
+    "summarize",
+    "target_names_of",
+]
 
 # Farther than this (in standard errors) from the least-squares optimum, the
 # statistics are reported with a ConvergenceWarning.
@@ -97,6 +108,19 @@ class FitStatistics:
         the coefficients (zero at the least-squares optimum).
     residual_sum : ndarray of shape (t,)
         ``Σ w r``: the same with respect to the intercept (zeros without one).
+    skew, kurtosis : ndarray of shape (t,) or None
+        Skewness and (Pearson's) kurtosis of the whitened residuals ``sqrt(w) r``,
+        about their mean, each row counting once (statsmodels' ``wresid``).
+    durbin_watson : ndarray of shape (t,) or None
+        ``Σ (u[i] - u[i-1])² / Σ u²`` of ``u = sqrt(w) r``, in the rows' order.
+    log_weight_sum : float
+        ``Σ log w`` of the user's weights (0 without; -inf with a zero weight).
+    constant_column : int or None
+        Without an intercept, the first column of X that is constant and not
+        zero (statsmodels' ``const_idx``), else None.
+
+    These last five are None (nan statistics) in statistics pickled before they
+    were gathered.
     """
 
     nobs: int
@@ -114,6 +138,11 @@ class FitStatistics:
     intercept: np.ndarray
     gradient: np.ndarray
     residual_sum: np.ndarray
+    skew: np.ndarray | None = None
+    kurtosis: np.ndarray | None = None
+    durbin_watson: np.ndarray | None = None
+    log_weight_sum: float = np.nan
+    constant_column: int | None = None
 
     @classmethod
     def from_data(
@@ -246,6 +275,8 @@ class FitStatistics:
             residual_sum=weight_scale * residuals.total
             if fit_intercept
             else np.zeros(len(coef)),
+            **_residual_shape(residuals, moments.count, weight_scale),
+            constant_column=None if fit_intercept else _constant_column(moments),
         )
 
     @property
@@ -253,6 +284,53 @@ class FitStatistics:
         """The weighted Gram matrix ``X'WX`` (of centred X with an intercept)."""
         rtr = self.r_factor.T @ self.r_factor
         return self.column_scale[:, None] * rtr * self.column_scale
+
+    @property
+    def constant_index(self) -> int | None:
+        """The parameter that is the model's constant: 0 with an intercept, else
+        ``constant_column`` (None: no constant, or one implied by the columns)."""
+        return 0 if self.fit_intercept else self.constant_column
+
+    def condition_number(self) -> float:
+        """statsmodels' ``condition_number``: the ratio of the largest to the
+        smallest singular value of the design ``sqrt(W) [1, X]`` (without the
+        ones when there is no intercept), uncentred. From a triangular factor of
+        that design's Gram matrix, ``[[√W, √W m'], [0, R S]]`` with an intercept
+        (``X - m = Q R S``), so the centring loses nothing."""
+        factor = self.r_factor * self.column_scale
+        if self.fit_intercept:
+            root = np.sqrt(self.weight_sum)
+            top = np.concatenate([[root], root * self.X_mean])
+            zeros = np.zeros((len(factor), 1))
+            factor = np.vstack([top, np.hstack([zeros, factor])])
+        if not np.isfinite(factor).all():
+            return np.nan
+        singular = linalg.svdvals(factor)
+        return float(_divide(singular[0], singular[-1])) if len(singular) else np.nan
+
+
+def _residual_shape(residuals: Residuals, n: int, weight_scale: float) -> dict:
+    """The skewness, kurtosis and Durbin-Watson figures of the whitened
+    residuals, and ``Σ log w`` of the user's weights (the residuals' weights
+    were divided by ``weight_scale``), as ``FitStatistics`` fields."""
+    shape = residuals.shape
+    if shape is None:
+        return {}
+    m2 = shape.m2 / n
+    return {
+        "skew": _divide(shape.m3 / n, m2**1.5),
+        "kurtosis": _divide(shape.m4 / n, m2**2),
+        "durbin_watson": _divide(shape.steps, residuals.ssr),
+        "log_weight_sum": shape.log_weight + n * np.log(weight_scale),
+    }
+
+
+def _constant_column(moments: Moments) -> int | None:
+    """The first constant, non-zero column of the rows' X (None if none)."""
+    if not moments.count:
+        return None
+    constant = np.flatnonzero((moments.diagonal() == 0) & (moments.origin_x != 0))
+    return int(constant[0]) if len(constant) else None
 
 
 def _factor(correlation, size):
@@ -353,6 +431,32 @@ class RegressionResults:
         standard errors (one Newton step from the trained coefficients).
     weighted : bool
         Whether sample weights were used (WLS).
+    cov_type : str
+        ``"nonrobust"`` (``scale * (X'WX)⁻¹``), ``"HC0"`` to ``"HC3"`` or
+        ``"cluster"``: how ``cov`` was computed.
+    use_t : bool
+        Whether p-values and intervals come from Student's t (``df_resid``
+        degrees) or, as statsmodels' robust covariances by default, from the
+        normal distribution.
+    df_resid_inference : float or None
+        The denominator degrees of freedom of the F test where they are not
+        ``df_resid``: ``n_groups - 1`` for ``"cluster"``.
+    n_groups : int or None
+        The number of clusters (``"cluster"``).
+    constant_index : int or None
+        Which parameter is the constant (0 with an intercept; None where the
+        constant is only implied by the columns, or there is none).
+    llf : float
+        Log-likelihood of the normal model: ``-n/2 (log(2π ssr / n) + 1) + Σ
+        log(w) / 2``.
+    skew, kurtosis : float
+        Skewness and kurtosis (Pearson's, 3 for the normal) of the whitened
+        residuals ``sqrt(w) r``.
+    durbin_watson : float
+        ``Σ (u[i] - u[i-1])² / Σ u²`` of ``u = sqrt(w) r``, in the rows' order.
+    condition_number : float
+        Ratio of the largest to the smallest singular value of the design
+        ``sqrt(W) [1, X]``, uncentred (statsmodels' ``condition_number``).
 
     See Also
     --------
@@ -388,6 +492,16 @@ class RegressionResults:
     converged: bool = True
     distance_to_optimum: float = 0.0
     weighted: bool = False
+    cov_type: str = "nonrobust"
+    use_t: bool = True
+    df_resid_inference: float | None = None
+    n_groups: int | None = None
+    constant_index: int | None = None
+    llf: float = np.nan
+    skew: float = np.nan
+    kurtosis: float = np.nan
+    durbin_watson: float = np.nan
+    condition_number: float = np.nan
 
     # -- statsmodels' attributes --------------------------------------------------
     def cov_params(self) -> np.ndarray:
@@ -406,11 +520,20 @@ class RegressionResults:
 
     @property
     def pvalues(self) -> np.ndarray:
-        """Two-sided p-values of ``tvalues`` on Student's t with ``df_resid``."""
-        return 2 * stats.t.sf(np.abs(self.tvalues), self.df_resid)
+        """Two-sided p-values of ``tvalues``: on Student's t with ``df_resid``
+        degrees (``use_t``), else on the normal distribution."""
+        return 2 * self._distribution().sf(np.abs(self.tvalues))
+
+    def _distribution(self):
+        """The distribution of the t statistics: Student's t or the normal."""
+        if not self.use_t:
+            return stats.norm()
+        df = self.df_resid_inference or self.df_resid
+        return stats.t(df)
 
     def conf_int(self, alpha: float | None = None) -> np.ndarray:
-        """Confidence intervals of ``params`` from Student's t distribution.
+        """Confidence intervals of ``params``: from Student's t distribution
+        (``use_t``), else from the normal distribution.
 
         Parameters
         ----------
@@ -424,7 +547,7 @@ class RegressionResults:
             Lower and upper bounds, one row per parameter.
         """
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
-        q = stats.t.ppf(1 - alpha / 2, self.df_resid)
+        q = self._distribution().ppf(1 - alpha / 2)
         half = q * self.bse
         return np.column_stack([self.params - half, self.params + half])
 
@@ -437,6 +560,46 @@ class RegressionResults:
     def mse_resid(self) -> float:
         """Same as :attr:`scale`."""
         return self.scale
+
+    @property
+    def mse_total(self) -> float:
+        """``tss / (df_resid + df_model)``."""
+        return _divide(self.tss, self.df_resid + self.df_model)
+
+    @property
+    def aic(self) -> float:
+        """Akaike's criterion, ``-2 llf + 2 (df_model + k_constant)``."""
+        return -2 * self.llf + 2 * (self.df_model + self.k_constant)
+
+    @property
+    def bic(self) -> float:
+        """Schwarz's criterion, ``-2 llf + log(nobs) (df_model + k_constant)``."""
+        return -2 * self.llf + np.log(self.nobs) * (self.df_model + self.k_constant)
+
+    @property
+    def omnibus(self) -> float:
+        """D'Agostino and Pearson's omnibus test of the residuals' normality:
+        the sum of the squared z scores of :attr:`skew` and :attr:`kurtosis`
+        (``scipy.stats.normaltest``); nan below 8 observations."""
+        return (
+            _skew_z(self.skew, self.nobs) ** 2
+            + _kurtosis_z(self.kurtosis, self.nobs) ** 2
+        )
+
+    @property
+    def omnibus_pvalue(self) -> float:
+        """p-value of :attr:`omnibus` on the chi-squared distribution, 2 df."""
+        return float(stats.chi2.sf(self.omnibus, 2))
+
+    @property
+    def jarque_bera(self) -> float:
+        """Jarque and Bera's statistic, ``n/6 (skew² + (kurtosis - 3)² / 4)``."""
+        return self.nobs / 6 * (self.skew**2 + (self.kurtosis - 3) ** 2 / 4)
+
+    @property
+    def jarque_bera_pvalue(self) -> float:
+        """p-value of :attr:`jarque_bera` on the chi-squared distribution, 2 df."""
+        return float(stats.chi2.sf(self.jarque_bera, 2))
 
     @property
     def ess(self) -> float:
@@ -460,15 +623,48 @@ class RegressionResults:
 
     @property
     def fvalue(self) -> float:
-        """F statistic of all coefficients (the constant excepted) being zero."""
-        return _divide(self.mse_model, self.mse_resid)
+        """F statistic of all coefficients (the constant excepted) being zero:
+        ``mse_model / mse_resid`` with the classical covariance; with a robust
+        one, the Wald statistic ``b' V⁻¹ b / J`` of those J coefficients ``b``
+        and their covariance ``V`` (nan where the constant is only implied by
+        the columns), as statsmodels. Where ``V`` has rank ``r < J`` (fewer
+        clusters than parameters), ``b' V⁺ b / r``, as statsmodels (which warns)."""
+        if self.cov_type == "nonrobust":
+            return _divide(self.mse_model, self.mse_resid)
+        return self._wald()[0]
 
     @property
     def f_pvalue(self) -> float:
-        """p-value of :attr:`fvalue` on the F distribution (nan if ``df_model`` 0)."""
-        if not self.df_model:
-            return np.nan
-        return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+        """p-value of :attr:`fvalue` on the F distribution with ``df_model``
+        (the tested coefficients' number, or their covariance's rank) and
+        ``df_resid`` degrees (``df_resid_inference`` if set); nan if nothing is
+        tested."""
+        if self.cov_type == "nonrobust":
+            if not self.df_model:
+                return np.nan
+            return float(stats.f.sf(self.fvalue, self.df_model, self.df_resid))
+        fvalue, df_num = self._wald()
+        df = self.df_resid_inference or self.df_resid
+        return float(stats.f.sf(fvalue, df_num, df)) if df_num else np.nan
+
+    def _wald(self):
+        """The Wald F statistic of the coefficients but the constant, and its
+        numerator degrees of freedom (nan and 0 where nothing is tested)."""
+        tested = np.arange(len(self.params))
+        if self.k_constant:
+            if self.constant_index is None:  # implied: it cannot be left out
+                return np.nan, 0
+            tested = np.delete(tested, self.constant_index)
+        if not len(tested):
+            return np.nan, 0
+        b, V = self.params[tested], self.cov[np.ix_(tested, tested)]
+        eig, vectors = np.linalg.eigh(V)
+        kept = eig > eig[-1] * len(eig) * _EPS  # numpy's matrix_rank, statsmodels'
+        rank = int(kept.sum())
+        if rank == len(tested):
+            return float(b @ linalg.solve(V, b, assume_a="pos") / rank), rank
+        projected = vectors[:, kept].T @ b  # b' V⁺ b
+        return float(projected**2 @ (1 / eig[kept]) / rank), rank
 
     # -- presentation ---------------------------------------------------------------
     def to_frame(self, alpha: float | None = None):
@@ -504,28 +700,31 @@ class RegressionResults:
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__}: {self.target_name}, {len(self.params)} "
-            f"params, nobs={self.nobs:g}, rsquared={self.rsquared:.4g}>"
+            f"params, nobs={_count(self.nobs)}, rsquared={self.rsquared:.4g}>"
         )
 
     def _table_columns(self, alpha):
         """The coefficient table's columns, by header, at level ``alpha``."""
         alpha = self.alpha if alpha is None else _check_alpha(alpha)
         lower, upper = self.conf_int(alpha).T
+        stat = "t" if self.use_t else "z"
         return {
             "coef": self.params,
             "std err": self.bse,
-            "t": self.tvalues,
-            "P>|t|": self.pvalues,
+            stat: self.tvalues,
+            f"P>|{stat}|": self.pvalues,
             f"[{alpha / 2:g}": lower,
             f"{1 - alpha / 2:g}]": upper,
         }
 
     def _render(self) -> str:
-        """The text table: the fit's facts, two to a line, then the coefficients."""
+        """The text table: the fit's facts, two to a line, the coefficients,
+        then the residuals' diagnostics (statsmodels' bottom block)."""
         width = 78
         lines = ["NeuronRegressor results".center(width), "=" * width]
         lines += self._header_lines(width)
-        return "\n".join(lines + self._coefficient_lines(width))
+        lines += self._coefficient_lines(width)
+        return "\n".join(lines + self._diagnostic_lines(width))
 
     def _header_lines(self, width):
         """The model's facts in two columns, then the line about convergence."""
@@ -537,24 +736,26 @@ class RegressionResults:
         left = [
             ("Dep. Variable:", self.target_name),
             ("Model:", kind),
-            ("No. Observations:", f"{self.nobs:g}"),
-            ("Df Residuals:", f"{self.df_resid:g}"),
-            ("Df Model:", f"{self.df_model:g}"),
+            ("No. Observations:", _count(self.nobs)),
+            ("Df Residuals:", _count(self.df_resid)),
+            ("Df Model:", _count(self.df_model)),
+            ("Covariance Type:", self.cov_type),
             ("Scale (resid. var.):", _number(self.scale)),
+            ("Epochs:", epochs),
         ]
+        if self.n_groups is not None:
+            left.append(("No. Groups:", _count(self.n_groups)))
         right = [
             (rsq, f"{self.rsquared:.4f}"),
             (adj, f"{self.rsquared_adj:.4f}"),
             ("F-statistic:", _number(self.fvalue)),
             ("Prob (F-statistic):", f"{self.f_pvalue:.3g}"),
-            ("Epochs:", epochs),
+            ("Log-Likelihood:", _number(self.llf)),
+            ("AIC:", _number(self.aic)),
+            ("BIC:", _number(self.bic)),
             ("Final gradient:", gradient),
         ]
-        half = width // 2
-        lines = [
-            f"{lk:<{half - 2 - len(lv)}}{lv}  " + f"{rk:<{half - len(rv)}}{rv}"
-            for (lk, lv), (rk, rv) in zip(left, right, strict=True)
-        ]
+        lines = _two_columns(left, right, width)
         lines.append(
             f"Converged: {'yes' if self.converged else 'no'}; distance to the "
             f"least-squares optimum: {self.distance_to_optimum:.2g} standard errors"
@@ -562,22 +763,117 @@ class RegressionResults:
         return lines
 
     def _coefficient_lines(self, width):
-        """The coefficient table, one row per parameter, between rules."""
+        """The coefficient table, one row per parameter, between rules; every
+        column as wide as its widest cell, one space at least between columns."""
         columns = self._table_columns(None)
+        stat, p = list(columns)[2:4]
+        cells = {
+            "coef": [_number(v) for v in columns["coef"]],
+            "std err": [_number(v) for v in columns["std err"]],
+            stat: [f"{v:.3f}" for v in columns[stat]],
+            p: [f"{v:.3f}" for v in columns[p]],
+            **{k: [_number(v) for v in columns[k]] for k in list(columns)[4:]},
+        }
+        sizes = [max(10, len(k), *map(len, c)) for k, c in cells.items()]
         name_width = max([10, *(len(name) for name in self.names)])
-        header = f"{'':<{name_width}}" + "".join(f"{k:>11}" for k in columns)
+
+        def line(name, row):
+            return f"{name:<{name_width}}" + "".join(
+                f" {c:>{size}}" for c, size in zip(row, sizes, strict=True)
+            )
+
+        header = line("", list(cells))
         rule = max(width, len(header))
         lines = ["=" * rule, header, "-" * rule]
         for i, name in enumerate(self.names):
-            cells = [
-                _number(columns["coef"][i]),
-                _number(columns["std err"][i]),
-                f"{columns['t'][i]:.3f}",
-                f"{columns['P>|t|'][i]:.3f}",
-                *(_number(v[i]) for v in list(columns.values())[4:]),
-            ]
-            lines.append(f"{name:<{name_width}}" + "".join(f"{c:>11}" for c in cells))
+            lines.append(line(name, [c[i] for c in cells.values()]))
         return [*lines, "=" * rule]
+
+    def _diagnostic_lines(self, width):
+        """The residuals' normality, autocorrelation and the design's
+        conditioning, in statsmodels' bottom block."""
+        left = [
+            ("Omnibus:", f"{self.omnibus:.3f}"),
+            ("Prob(Omnibus):", f"{self.omnibus_pvalue:.3f}"),
+            ("Skew:", f"{self.skew:.3f}"),
+            ("Kurtosis:", f"{self.kurtosis:.3f}"),
+        ]
+        right = [
+            ("Durbin-Watson:", f"{self.durbin_watson:.3f}"),
+            ("Jarque-Bera (JB):", f"{self.jarque_bera:.3f}"),
+            ("Prob(JB):", f"{self.jarque_bera_pvalue:.3g}"),
+            ("Cond. No.", f"{self.condition_number:.3g}"),
+        ]
+        return [*_two_columns(left, right, width), "=" * width]
+
+
+def _two_columns(left, right, width):
+    """Pairs of (name, value) in two columns of ``width`` in all, each value
+    right-aligned in its half, one space at least after each name; the shorter
+    list padded with blanks."""
+    half = width // 2
+    blank = ("", "")
+    size = max(len(left), len(right))
+    left = left + [blank] * (size - len(left))
+    right = right + [blank] * (size - len(right))
+    return [
+        (_pair(lk, lv, half - 2) + "  " + _pair(rk, rv, half)).rstrip()
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True)
+    ]
+
+
+def _pair(name, value, width):
+    """``name`` and ``value`` ``width`` wide, a space at least between them."""
+    if not name and not value:
+        return " " * width
+    return name + " " * max(1, width - len(name) - len(value)) + value
+
+
+def _count(value):
+    """A count as an integer (``10000000``), not in %g's exponent form."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def _skew_z(skew, n):
+    """D'Agostino's z score of a sample's skewness ``skew`` (``sqrt(b1)``) of n
+    observations (``scipy.stats.skewtest``); nan below 8 observations."""
+    if n < 8:
+        return np.nan
+    y = skew * np.sqrt((n + 1) * (n + 3) / (6.0 * (n - 2)))
+    beta2 = (
+        3.0
+        * (n * n + 27 * n - 70)
+        * (n + 1)
+        * (n + 3)
+        / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
+    )
+    w2 = np.sqrt(2 * (beta2 - 1)) - 1
+    delta = 1 / np.sqrt(0.5 * np.log(w2))
+    alpha = np.sqrt(2.0 / (w2 - 1))
+    return float(delta * np.arcsinh(y / alpha))
+
+
+def _kurtosis_z(kurtosis, n):
+    """Anscombe and Glynn's z score of a sample's (Pearson) kurtosis ``b2`` of
+    n observations (``scipy.stats.kurtosistest``); nan below 8 observations."""
+    if n < 8:
+        return np.nan
+    mean = 3.0 * (n - 1) / (n + 1)
+    var = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) ** 2 * (n + 3) * (n + 5))
+    x = (kurtosis - mean) / np.sqrt(var)
+    root_beta1 = (
+        6.0
+        * (n * n - 5 * n + 2)
+        / ((n + 7) * (n + 9))
+        * np.sqrt(6.0 * (n + 3) * (n + 5) / (n * (n - 2) * (n - 3)))
+    )
+    A = 6.0 + 8.0 / root_beta1 * (2.0 / root_beta1 + np.sqrt(1 + 4.0 / root_beta1**2))
+    denominator = 1 + x * np.sqrt(2 / (A - 4.0))
+    if denominator == 0:
+        return np.nan
+    term = np.sign(denominator) * np.cbrt((1 - 2.0 / A) / abs(denominator))
+    return float((1 - 2 / (9.0 * A) - term) / np.sqrt(2 / (9.0 * A)))
 
 
 def _divide(a, b):
@@ -628,6 +924,9 @@ class TrainingRecord:
         Whether ``partial_fit`` trained the model: refused, since it counts a
         row each time it is passed, so the number of distinct rows behind its
         sums (the residual degrees of freedom) is unknown.
+    target_names : tuple of str or None
+        The names of y's targets, where y (a pandas Series or DataFrame) had
+        them at fit.
     """
 
     stats: FitStatistics | None = None
@@ -638,6 +937,23 @@ class TrainingRecord:
     loss: str = "squared_error"
     positive: bool = False
     streamed: bool = False
+    target_names: tuple[str, ...] | None = None
+
+    def named(self, y: object) -> TrainingRecord:
+        """This record with the names of y's targets, where y has them."""
+        return replace(self, target_names=target_names_of(y))
+
+
+def target_names_of(y: object) -> tuple[str, ...] | None:
+    """The names of y's targets where y carries them: a named pandas Series'
+    name, or a DataFrame's column names; else None."""
+    name = getattr(y, "name", None)
+    if name is not None and hasattr(y, "to_numpy") and getattr(y, "ndim", 0) == 1:
+        return (str(name),)
+    columns = getattr(y, "columns", None)
+    if columns is not None and hasattr(y, "to_numpy"):
+        return tuple(str(c) for c in columns)
+    return None
 
 
 def summarize(
@@ -648,13 +964,17 @@ def summarize(
     feature_names: Sequence[str] | None = None,
     target_names: Sequence[str] | None = None,
     alpha: float = 0.05,
+    cov_type: str = "nonrobust",
+    rows: TrainingRows | None = None,
 ) -> RegressionResults | list[RegressionResults]:
     """Classical least-squares inference at the trained coefficients.
 
     Standard errors are ``sqrt(diag(σ² (X'WX)⁻¹))`` with ``σ² = ssr / df_resid``,
     computed with the design's constant column; every other statistic follows
     statsmodels' ``OLS``/``WLS`` results (uncentred R² and ``df_model = rank``
-    without a constant).
+    without a constant). With a robust ``cov_type``, the covariance is
+    statsmodels' sandwich of that name, from the training ``rows``
+    (:mod:`skneuron._robust`).
 
     Parameters
     ----------
@@ -667,9 +987,15 @@ def summarize(
     feature_names : sequence of str, default=None
         Names of the features; None names them ``x0``, ``x1``, ...
     target_names : sequence of str, default=None
-        Names of the targets; None uses ``y`` (``y0``, ``y1``, ... for several).
+        Names of the targets; None uses the record's (the pandas names of y at
+        fit), else ``y`` (``y0``, ``y1``, ... for several).
     alpha : float, default=0.05
         Level of the confidence intervals in the table and of ``conf_int()``.
+    cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, \
+            default="nonrobust"
+        The covariance of the parameters.
+    rows : TrainingRows, default=None
+        The training rows, for a robust ``cov_type`` (required there).
 
     Returns
     -------
@@ -684,7 +1010,7 @@ def summarize(
         coefficient on its ``positive`` bound, rank-deficient X, no residual
         degrees of freedom, non-finite statistics, standard errors that over- or
         underflow float64, or coefficients that are not those the statistics
-        were recorded at.
+        were recorded at; and rows that are not the training rows.
 
     Warns
     -----
@@ -699,39 +1025,80 @@ def summarize(
     if record.positive:
         _refuse_on_bound(coef2d, feature_names)
     df_resid = _residual_df(stats)
+    if cov_type != "nonrobust" and rows is None:
+        raise ValueError(f"cov_type={cov_type!r} needs the training rows.")
     if not record.converged:
         _warn_not_converged()
     names = _names(feature_names, coef2d.shape[1])
     names = ("const", *names) if stats.fit_intercept else tuple(names)
-    targets = _target_names(target_names, len(coef2d))
+    targets = _target_names(target_names or record.target_names, len(coef2d))
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        inverse = _inverse_gram(stats)
+        root = _inverse_root(stats)
+        inverse = root @ root.T
         unscaled = _design_inverse(stats, inverse)
     _refuse_out_of_range(unscaled)
+    covs = [stats.ssr[j] / df_resid * unscaled for j in range(len(coef2d))]
+    robust = None
+    if cov_type != "nonrobust":
+        robust = _robust.robust(stats, root, rows, cov_type, coef2d, intercept1d)
+    common = _common(stats, record, names, df_resid, alpha, robust)
     results = []
     for j in range(len(coef2d)):
-        cov = stats.ssr[j] / df_resid * unscaled
         result = RegressionResults(
             params=_params(stats, coef2d[j], intercept1d[j]),
-            cov=cov,
-            names=names,
-            df_model=float(stats.rank - stats.k_constant),
-            df_resid=df_resid,
-            nobs=float(stats.nobs),
+            cov=covs[j] if robust is None else robust.covs[j],
             ssr=float(stats.ssr[j]),
             tss=float(stats.tss[j]),
-            k_constant=stats.k_constant,
-            alpha=alpha,
             target_name=str(targets[j]),
-            n_iter=record.n_iter,
-            gradient_norm=record.gradient_norm,
-            converged=record.converged,
-            distance_to_optimum=_distance(_newton_step(stats, inverse, j), cov),
-            weighted=stats.weighted,
+            distance_to_optimum=_distance(_newton_step(stats, inverse, j), covs[j]),
+            **_diagnostics(stats, j),
+            **common,
         )
         _warn_if_short_of_optimum(result, exact=_exact(stats, j))
         results.append(result)
     return results[0] if np.ndim(coef) == 1 else results
+
+
+def _common(stats, record, names, df_resid, alpha, robust):
+    """The fields of :class:`RegressionResults` that every target shares."""
+    common = {
+        "names": names,
+        "df_model": float(stats.rank - stats.k_constant),
+        "df_resid": df_resid,
+        "nobs": float(stats.nobs),
+        "k_constant": stats.k_constant,
+        "alpha": alpha,
+        "n_iter": record.n_iter,
+        "gradient_norm": record.gradient_norm,
+        "converged": record.converged,
+        "weighted": stats.weighted,
+        "constant_index": stats.constant_index if stats.k_constant else None,
+        "condition_number": stats.condition_number(),
+    }
+    if robust is not None:
+        common.update(
+            cov_type=robust.cov_type,
+            use_t=robust.use_t,
+            df_resid_inference=robust.df_inference,
+            n_groups=robust.n_groups,
+        )
+    return common
+
+
+def _diagnostics(stats, j):
+    """Target j's likelihood and residual diagnostics (nan where the
+    statistics were pickled before they were gathered)."""
+    n = stats.nobs
+    llf = -n / 2 * (np.log(2 * np.pi * stats.ssr[j] / n) + 1)
+    llf += stats.log_weight_sum / 2 if stats.weighted else 0.0
+    if stats.skew is None:
+        return {"llf": float(llf)}
+    return {
+        "llf": float(llf),
+        "skew": float(stats.skew[j]),
+        "kurtosis": float(stats.kurtosis[j]),
+        "durbin_watson": float(stats.durbin_watson[j]),
+    }
 
 
 # -- summarize's refusals: where the classical formulas do not describe the fit ----
@@ -887,11 +1254,11 @@ def _scaled_factor(gram, n, fit_intercept):
     return (norm, *_factor(gram / np.outer(norm, norm), max(n, p)))
 
 
-def _inverse_gram(stats):
-    """``(X'WX)⁻¹`` (of centred X with an intercept) as ``M M'``, ``M = S⁻¹ R⁻¹``."""
-    p = len(stats.X_mean)
-    M = linalg.solve_triangular(stats.r_factor, np.eye(p)) / stats.column_scale[:, None]
-    return M @ M.T
+def _inverse_root(stats):
+    """``M = S⁻¹ R⁻¹``, with ``(X'WX)⁻¹ = M M'`` (of centred X with an
+    intercept)."""
+    inverse = linalg.solve_triangular(stats.r_factor, np.eye(len(stats.X_mean)))
+    return inverse / stats.column_scale[:, None]
 
 
 def _design_inverse(stats, inverse):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -283,14 +284,109 @@ def _spread(variance: np.ndarray, unit: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """Of the whitened residuals ``u = sqrt(w) r`` of some consecutive rows, per
+    target (t,), each row counting once (zero-weight rows as zeros), as
+    statsmodels' diagnostics read its ``wresid``: their ``count``, ``mean`` and
+    central sums ``m2 = sum (u - mean)**2``, ``m3``, ``m4`` (merged exactly by
+    Pébay's rules, each block centred on its own mean); the ``first`` and
+    ``last`` rows' ``u`` and ``steps = sum (u[i] - u[i-1])**2`` over the rows
+    (Durbin-Watson's numerator: merging ``a`` then ``b`` adds the step across
+    their boundary, so blocks must be merged in row order); and ``log_weight
+    = sum log w`` (-inf with a zero weight), for WLS's likelihood."""
+
+    count: int
+    mean: np.ndarray
+    m2: np.ndarray
+    m3: np.ndarray
+    m4: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    steps: np.ndarray
+    log_weight: float
+
+    @classmethod
+    def empty(cls, t: int) -> Shape:
+        """No rows, for t targets."""
+        zeros = np.zeros(t)
+        return cls(0, zeros, zeros, zeros, zeros, zeros, zeros, zeros, 0.0)
+
+    @classmethod
+    def of(cls, r: np.ndarray, sample_weight: np.ndarray) -> Shape:
+        """The figures of consecutive rows' residuals ``r`` (n, t) and weights."""
+        if not len(r):
+            return cls.empty(r.shape[1])
+        # residuals near float64's limits overflow their powers: inf or nan
+        # figures, as the sums of squares (summary refuses those), no warning
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_weight = float(np.log(sample_weight).sum())
+            u = np.sqrt(sample_weight)[:, None] * r
+            mean = u.mean(0)
+            d = u - mean
+            mean = mean + d.mean(0)  # refined: the first is off by eps * |u|
+            d = u - mean
+            d2 = d * d
+            return cls(
+                count=len(u),
+                mean=mean,
+                m2=d2.sum(0),
+                m3=(d2 * d).sum(0),
+                m4=(d2 * d2).sum(0),
+                first=u[0],
+                last=u[-1],
+                steps=(np.diff(u, axis=0) ** 2).sum(0),
+                log_weight=log_weight,
+            )
+
+    def merge(self, other: Shape) -> Shape:
+        """The figures of these rows followed by ``other``'s."""
+        if not other.count or not self.count:
+            return other if not self.count else self
+        with np.errstate(over="ignore", invalid="ignore"):  # as in of()
+            return self._merged(other)
+
+    def _merged(self, other: Shape) -> Shape:
+        na, nb = self.count, other.count
+        n = na + nb
+        delta = other.mean - self.mean
+        step = other.first - self.last
+        a2, b2 = self.m2, other.m2
+        return Shape(
+            count=n,
+            mean=self.mean + delta * (nb / n),
+            m2=a2 + b2 + delta**2 * (na * nb / n),
+            m3=self.m3
+            + other.m3
+            + delta**3 * (na * nb * (na - nb) / n**2)
+            + 3 * delta * (na * b2 - nb * a2) / n,
+            m4=self.m4
+            + other.m4
+            + delta**4 * (na * nb * (na * na - na * nb + nb * nb) / n**3)
+            + 6 * delta**2 * (na * na * b2 + nb * nb * a2) / n**2
+            + 4 * delta * (na * other.m3 - nb * self.m3) / n,
+            first=self.first,
+            last=other.last,
+            steps=self.steps + other.steps + step * step,
+            log_weight=self.log_weight + other.log_weight,
+        )
+
+
+@dataclass(frozen=True)
 class Residuals:
     """Weighted sums of the residuals ``r = y - X coef' - intercept`` of trained
     coefficients, from one pass over row blocks: ``ssr = sum w r**2`` (t,),
-    ``gradient = (X - center)' W r`` (t, p) and ``total = sum w r`` (t,)."""
+    ``gradient = (X - center)' W r`` (t, p) and ``total = sum w r`` (t,); and the
+    :class:`Shape` of ``sqrt(w) r`` (None where a source did not gather it)."""
 
     ssr: np.ndarray
     gradient: np.ndarray
     total: np.ndarray
+    shape: Shape | None = None
+
+    @classmethod
+    def empty(cls, t: int, p: int) -> Residuals:
+        """No rows, for t targets and p features."""
+        return cls(np.zeros(t), np.zeros((t, p)), np.zeros(t), Shape.empty(t))
 
     @classmethod
     def of(
@@ -305,20 +401,35 @@ class Residuals:
     ) -> Residuals:
         n = len(X) if rows is None else len(rows)
         t, p = coef.shape
-        result = cls(np.zeros(t), np.zeros((t, p)), np.zeros(t))
+        result = cls.empty(t, p)
         for _, index in row_blocks(n, p, rows):
             Xb = np.asarray(X[index], dtype=np.float64)
             r = residuals(Xb, Y[index], coef, intercept)
-            wr = sample_weight[index][:, None] * r
-            block = cls(np.einsum("ij,ij->j", wr, r), wr.T @ (Xb - center), wr.sum(0))
-            result = result.merge(block)
+            result = result.merge(cls.block(r, sample_weight[index], Xb - center))
         return result
 
+    @classmethod
+    def block(cls, r: np.ndarray, sample_weight: np.ndarray, Xc: Any) -> Residuals:
+        """The sums of one block's residuals ``r`` (n, t), its weights and its
+        centred X (dense, or anything whose ``.T @`` gives the gradient)."""
+        wr = sample_weight[:, None] * r
+        return cls(
+            np.einsum("ij,ij->j", wr, r),
+            np.asarray(Xc.T @ wr).T,
+            wr.sum(0),
+            Shape.of(r, sample_weight),
+        )
+
     def merge(self, other: Residuals) -> Residuals:
+        """The sums of these rows followed by ``other``'s."""
+        shape = None
+        if self.shape is not None and other.shape is not None:
+            shape = self.shape.merge(other.shape)
         return Residuals(
             self.ssr + other.ssr,
             self.gradient + other.gradient,
             self.total + other.total,
+            shape,
         )
 
 

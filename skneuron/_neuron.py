@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from skneuron._data import IN_MEMORY, Settings, is_dask, prepare, source_of
-from skneuron._inference import TrainingRecord, summarize
+from skneuron._inference import TrainingRecord, requested_rows, summarize
 from skneuron._legacy import _Standardized, _Stream, upgraded  # noqa: F401
 from skneuron._loss import LOSSES
 from skneuron._schedule import Stop, TrainState
@@ -404,6 +404,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         result = refine(training, plan, prepared, result)
         warn_unresolved(plan)
         self._set_fitted(result, plan, prepared)
+        self._record = self._record.named(y)  # y's pandas names, for summary()
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -560,38 +561,42 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = isinstance(self.precompute, bool | str)
         return tags
 
-    def summary(self, alpha=0.05):
-        """Standard errors, t tests and R² of the trained coefficients (OLS/WLS).
+    def summary(
+        self, alpha=0.05, *, cov_type="nonrobust", X=None, y=None,
+        sample_weight=None, groups=None,
+    ):  # fmt: skip
+        """Standard errors, t tests, R² and diagnostics of the trained coefficients.
 
-        Classical least-squares inference at the trained optimum, with the
-        names and definitions of statsmodels' ``OLS(y, add_constant(X)).fit()``
-        (``WLS`` with ``sample_weight``): the covariance is ``σ² (X'WX)⁻¹`` at the
-        coefficients training found, which are never replaced.
+        statsmodels' ``OLS(y, add_constant(X)).fit(cov_type=...)`` (``WLS`` with
+        weights) at the trained coefficients, never replaced. Robust covariances
+        read each row's residual: pass the training rows again (checked).
 
         Parameters
         ----------
         alpha : float, default=0.05
-            Level of the confidence intervals: ``1 - alpha`` intervals in the
-            table and from ``conf_int()``.
+            Level of the confidence intervals (table and ``conf_int()``).
+        cov_type : {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"}, \
+                default="nonrobust"
+            ``σ² (X'WX)⁻¹``, a heteroscedasticity-robust sandwich, or one robust to
+            correlation within ``groups``, tested as statsmodels does (user guide).
+        X, y, sample_weight : array-like or sparse matrix (X), default=None
+            The rows given to :meth:`fit` (sample_weight if it had them), for a
+            robust ``cov_type`` only.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's cluster, for ``cov_type="cluster"`` only.
 
         Returns
         -------
         results : RegressionResults or list of RegressionResults
-            ``params`` (intercept first), ``bse``, ``tvalues``, ``pvalues``,
-            ``conf_int()``, ``rsquared``, ``rsquared_adj``, ``fvalue``,
-            ``f_pvalue``, ``df_model``, ``df_resid``, ``nobs``, ``scale``,
-            ``ssr``; ``str()`` is a table, ``to_frame()`` a DataFrame. One
-            result per target when y is 2-D.
+            statsmodels' ``params``, ``bse``, ``pvalues``, ``conf_int()``, ``llf``,
+            ...; ``str()`` is a table, ``to_frame()`` a DataFrame. One per target.
 
         Raises
         ------
         ValueError
-            Where the classical formulas do not hold: ``alpha > 0`` (penalty), a
-            loss other than ``"squared_error"``, ``positive=True`` with a
-            coefficient at 0, rank-deficient X, or a model trained by
-            :meth:`partial_fit` (which counts a row each time it is passed, so
-            the number of distinct observations is unknown: fit the data with
-            :meth:`fit` for standard errors).
+            Where the classical formulas do not hold (``alpha > 0``, another loss,
+            a coefficient on its bound, rank-deficient X, after :meth:`partial_fit`),
+            or a robust ``cov_type`` lacks the training rows or is given others.
 
         Warns
         -----
@@ -602,22 +607,21 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         --------
         >>> import numpy as np
         >>> from skneuron import NeuronRegressor
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0], [4.0]])
-        >>> y = np.array([1.1, 2.9, 5.2, 6.9, 9.1])
-        >>> res = NeuronRegressor().fit(X, y).summary()
-        >>> print(res.params.round(4), res.bse.round(4))
-        [1.04 2.  ] [0.12  0.049]
-        >>> print(res.tvalues.round(3), f"{res.pvalues[1]:.2e}", round(res.rsquared, 4))
-        [ 8.667 40.825] 3.23e-05 0.9982
+        >>> X, y = np.arange(6.0)[:, None], np.array([1.1, 2.9, 5.2, 6.9, 9.1, 10.8])
+        >>> reg = NeuronRegressor().fit(X, y)
+        >>> print(reg.summary().bse.round(4))
+        [0.1141 0.0377]
+        >>> print(reg.summary(cov_type="HC3", X=X, y=y).bse.round(4))
+        [0.1098 0.0438]
         """
         check_is_fitted(self)
-        return summarize(
-            self._record,
-            self.coef_,
-            self.intercept_,
-            feature_names=getattr(self, "feature_names_in_", None),
-            alpha=alpha,
+        rows = requested_rows(
+            cov_type, X, y, sample_weight, groups, self._checks(False)
         )
+        return summarize(
+            self._record, self.coef_, self.intercept_, alpha=alpha, cov_type=cov_type,
+            rows=rows, feature_names=getattr(self, "feature_names_in_", None),
+        )  # fmt: skip
 
     # -- the steps of fit ---------------------------------------------------------
     def _settings(self):

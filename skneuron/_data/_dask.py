@@ -171,8 +171,7 @@ class _DaskSource:
         """
         coef = np.asarray(coef, dtype=np.float64)
         if (len(X) if rows is None else len(rows)) == 0:
-            t, p = coef.shape
-            return Residuals(np.zeros(t), np.zeros((t, p)), np.zeros(t))
+            return Residuals.empty(*coef.shape)
         return _reduced(
             _block_residuals,
             _merge,
@@ -519,7 +518,9 @@ def _blocks(func, arrays, selected=None, dtype=object, **kwargs):
 
 def _reduced(func, merge, X, Y, weights, selected, **kwargs):
     """One pass: ``func`` on each row block of (X, Y, weights), the results merged
-    pairwise as a tree on the cluster, the merged one brought back."""
+    pairwise as a tree on the cluster, the merged one brought back. Only
+    neighbours are merged, the earlier rows first, so that a merge may depend
+    on the rows' order (the residuals' Durbin-Watson steps across blocks)."""
     import dask
 
     parts = _blocks(func, [X, Y, weights], selected, **kwargs)

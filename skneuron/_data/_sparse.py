@@ -38,7 +38,7 @@ from skneuron._data._source import (
     no_factor,
     require_y,
 )
-from skneuron._moments import Moments, Residuals, _units
+from skneuron._moments import Moments, Residuals, Shape, _units
 from skneuron._objective import Gram, Packed, _Standardized
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -239,7 +239,7 @@ class _SparseSource:
         dense = _dense_columns(Xs)  # maybe far from center: explicitly
         if len(dense):
             gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
-        return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total)
+        return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total, Shape.of(r, w))
 
     factor = staticmethod(no_factor)  # trains from the sums or the rows
     centres_rows = False  # centring would densify them
