@@ -4,9 +4,11 @@
 DataFrames through :data:`SOURCE`, a :class:`~skneuron._data._source.Source` as its
 in-memory and sparse sources are. Every pass over the rows is one task per row block
 that returns a small summary (:class:`~skneuron._moments.Moments`,
-:class:`~skneuron._moments.Residuals`: p x p numbers at most), and the summaries are
-merged pairwise as a tree on the cluster; only the merged one reaches the client,
-where the neuron trains on it. Nothing here gathers the rows.
+:class:`~skneuron._moments.Residuals`, the triangular factor of a badly conditioned
+X as a :class:`~skneuron._data._factor.Triangle`: p x p numbers at most), and the
+summaries are merged pairwise as a tree on the cluster (factors by the QR of two
+stacked: TSQR); only the merged one reaches the client, where the neuron trains on
+it. Nothing here gathers the rows.
 
 Bad input raises scikit-learn's errors: the shapes, dtypes and feature names are
 checked on the collections' metadata before anything is computed; NaN and infinity
@@ -34,14 +36,15 @@ from sklearn.utils.validation import (
     check_non_negative,
 )
 
+from skneuron._data._factor import Factor, Triangle
 from skneuron._data._source import (
     Checked,
     Features,
     Settings,
-    no_factor,
     require_y,
 )
 from skneuron._moments import Moments, Residuals
+from skneuron._objective import _Standardized
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.array
@@ -184,7 +187,29 @@ class _DaskSource:
             center=center,
         )
 
-    factor = staticmethod(no_factor)  # trains from the sums only
+    @staticmethod
+    def factor(
+        X: dask.array.Array,
+        Y: dask.array.Array,
+        sample_weight: _SampleWeights | dask.array.Array,
+        rows: np.ndarray | None,
+        scaling: _Standardized,
+    ) -> Factor:
+        """The triangular factor of ``rows``, as :meth:`Factor.of
+        <skneuron._data._factor.Factor.of>`, from one pass on the cluster: each
+        row block's factor (TSQR), merged pairwise as a tree (the QR of two
+        factors stacked); only the merged one ((p + t) x (p + t) numbers) is
+        brought back."""
+        merged = _reduced(
+            _block_factor,
+            _merge,
+            X,
+            Y,
+            _array(sample_weight),
+            _selection(X, rows),
+            scaling=scaling,
+        )
+        return merged.factor(X.shape[1], merged.weight)
 
     @staticmethod
     def train_on_sums(settings: Settings, shape: tuple[int, int]) -> bool:
@@ -430,6 +455,11 @@ def _block_moments(X, Y, sample_weight, selected=None, *, like, cross):
 def _block_residuals(X, Y, sample_weight, selected=None, *, coef, intercept, center):
     rows = _rows_in(selected)
     return _wrapped(Residuals.of(X, Y, sample_weight, coef, intercept, center, rows))
+
+
+def _block_factor(X, Y, sample_weight, selected=None, *, scaling):
+    rows = _rows_in(selected)
+    return _wrapped(Triangle.of(X, Y, sample_weight, rows, scaling))
 
 
 def _block_spread(X, Y, sample_weight, *, coef, intercept, estimator_name):

@@ -16,6 +16,7 @@ answer is the minimum-norm one, and the rank is decided once, here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,25 +57,65 @@ class Factor:
     @classmethod
     def of(
         cls,
-        X: np.ndarray,
+        X: Any,
         Y: np.ndarray,
         sample_weight: np.ndarray,
         rows: np.ndarray | None,
         scaling: _Standardized,
     ) -> Factor:
         """The factor of ``rows`` of (X, Y) in the units of ``scaling``, from one
-        pass over blocks of rows (float64, whatever X's dtype)."""
-        n = len(X) if rows is None else len(rows)
-        p, t = X.shape[1], Y.shape[1]
+        pass over blocks of rows (float64, whatever X's dtype). X is an array, or
+        anything whose ``X[index]`` is a block of rows as one (sparse X's
+        :class:`~skneuron._data._sparse.SparseRows`, by ``dense``)."""
         w = sample_weight if rows is None else sample_weight[rows]
         total = float(w.sum())
-        R = np.zeros((0, p + t))
-        for part, index in row_blocks(n, p + t, rows):
+        return Triangle.of(X, Y, sample_weight, rows, scaling, total).factor(X.shape[1])
+
+
+@dataclass(frozen=True)
+class Triangle:
+    """The triangular factor ``R`` of weighted rows ``[x, y]`` (the rows times
+    the square roots of their weights), and the rows' total weight: of one block
+    of rows, or of blocks merged (the QR of their factors stacked), as a pass on
+    a cluster merges them in a tree."""
+
+    R: np.ndarray
+    weight: float
+
+    @classmethod
+    def of(
+        cls,
+        X: Any,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        rows: np.ndarray | None,
+        scaling: _Standardized,
+        total: float = 1.0,
+    ) -> Triangle:
+        """The factor of ``rows`` of (X, Y) in the units of ``scaling``, their
+        weights divided by ``total``, from one pass over blocks of rows: each
+        block stacked under the factor so far and factored again."""
+        n = len(X) if rows is None else len(rows)
+        w = sample_weight if rows is None else sample_weight[rows]
+        width = X.shape[1] + Y.shape[1]
+        R = np.zeros((0, width))
+        for part, index in row_blocks(n, width, rows):
             Xs, Ys = scaling.transform(X[index], Y[index])
             root = np.sqrt(w[part] / total)[:, None]
             R = np.linalg.qr(np.vstack([R, np.hstack([Xs, Ys]) * root]), mode="r")
-        R = np.vstack([R, np.zeros((p + t - len(R), p + t))])  # fewer rows than p + t
-        return cls(R[:p, :p], R[:p, p:], R[p:, p:])
+        return cls(R, float(w.sum()) / total)
+
+    def merge(self, other: Triangle) -> Triangle:
+        R = np.linalg.qr(np.vstack([self.R, other.R]), mode="r")
+        return Triangle(R, self.weight + other.weight)
+
+    def factor(self, p: int, weight: float = 1.0) -> Factor:
+        """The :class:`Factor` (its first ``p`` columns are x's), per unit of
+        ``weight``."""
+        width = self.R.shape[1]
+        R = np.vstack([self.R, np.zeros((max(width - len(self.R), 0), width))])
+        R = R[:width] / np.sqrt(weight)
+        return Factor(R[:p, :p], R[:p, p:], R[p:, p:])
 
 
 def round_off(standard: _Standardized, count: int) -> float:

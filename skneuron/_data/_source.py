@@ -168,13 +168,7 @@ class Source(Protocol):
         scaling: _Standardized,
     ) -> Factor | None:
         """The triangular factor of ``rows`` in the units of ``scaling``, as
-        :meth:`Factor.of <skneuron._data._factor.Factor.of>`, in one pass; None
-        where this source trains from the sums only."""
-
-
-def no_factor(*args: Any) -> None:
-    """A source's ``factor`` where it trains from the sums only: None."""
-    return None
+        :meth:`Factor.of <skneuron._data._factor.Factor.of>`, in one pass."""
 
 
 def require_y(y: Any, name: str) -> None:

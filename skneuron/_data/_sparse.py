@@ -11,6 +11,8 @@ r``, the gradient's centring carried as ``- center (sum W r)``. Columns stored o
 more than half the rows, which may lie far from zero, where that centring would
 cancel, are centred explicitly as dense columns (fewer values than twice those they
 store). Memory is proportional to the values stored in X, plus p² for the sums.
+Where the sums would lose digits, the triangular factor of the rows is taken from
+blocks of rows made dense one at a time (:meth:`_SparseSource.factor`).
 
 The full-batch squared loss trains on those sums, also with more features than
 samples (wide, text-like data), where dense X would train on the rows: those would
@@ -30,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.utils.validation import check_X_y
 
+from skneuron._data._factor import Factor
 from skneuron._data._source import (
     Checked,
     Features,
     Settings,
     checked_rows,
-    no_factor,
     require_y,
 )
 from skneuron._moments import Moments, Residuals, Shape, _units
@@ -241,7 +243,19 @@ class _SparseSource:
             gradient[:, dense] = wr.T @ (Xs[:, dense].toarray() - center[dense])
         return Residuals(np.einsum("ij,ij->j", wr, r), gradient, total, Shape.of(r, w))
 
-    factor = staticmethod(no_factor)  # trains from the sums or the rows
+    @staticmethod
+    def factor(
+        X: SparseRows,
+        Y: np.ndarray,
+        sample_weight: np.ndarray,
+        rows: np.ndarray | None,
+        scaling: _Standardized,
+    ) -> Factor:
+        """The triangular factor of ``rows``, as :meth:`Factor.of
+        <skneuron._data._factor.Factor.of>`: from blocks of rows made dense one
+        at a time (as many values as a block of dense rows), never all of X."""
+        return Factor.of(_DenseBlocks(X), Y, sample_weight, rows, scaling)
+
     centres_rows = False  # centring would densify them
 
     @staticmethod
@@ -315,6 +329,19 @@ class _SparseSource:
             count=n,
         )
         return Packed(columns, values, Ys, w, sums, p)
+
+
+class _DenseBlocks:
+    """Sparse X whose ``X[index]`` is that block of rows as a dense array."""
+
+    def __init__(self, X: SparseRows):
+        self.X, self.shape = X, X.shape
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return self.X.rows(index).toarray()
 
 
 def _dense_columns(Xs: Any) -> np.ndarray:
