@@ -2,20 +2,20 @@
 
 - no command: the demo, the neuron beside LinearRegression on built-in data;
 - ``fit DATA.csv --target NAME``: the summary table, the coefficients beside
-  LinearRegression's and the fit times; ``--save`` keeps the model for ``predict``;
-- ``predict MODEL DATA.csv``: predictions as CSV.
+  LinearRegression's and the fit times (``--output json``: one JSON document
+  instead); ``--save`` keeps the model for ``predict``;
+- ``predict MODEL.json DATA.csv``: predictions as CSV.
 
 CSV files are read with the standard library (pandas is not needed): a header row
 of column names, then numeric cells in the columns used. Bad input ends the
 command with one line on stderr, ``skneuron: error: ...``, and exit status 2.
 
-A model saved by ``fit --save`` is a joblib file of a dict (``SAVED_FORMAT``)::
-
-    {"format": "skneuron.cli.model", "version": 1, "model": <NeuronRegressor>,
-     "features": [column names, in the model's order], "target": column name}
-
-``predict`` also accepts a joblib file of a bare fitted ``NeuronRegressor``.
-Loading a joblib file runs pickle: load only files you trust.
+A model saved by ``fit --save`` is a JSON file of the linear model's numbers
+and names (see :mod:`skneuron._modelfile`): ``predict`` reads it as data, so
+loading one runs no code. Pickle and joblib files (which ``fit --save`` wrote
+before, and which run any code they hold when loaded) are read only with
+``predict --trust-pickle``, with a warning; without it they are refused, never
+unpickled. ``fit --save`` refuses a ``.joblib``/``.pkl`` name.
 """
 
 from __future__ import annotations
@@ -34,7 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-SAVED_FORMAT = "skneuron.cli.model"
+from skneuron import _modelfile
+
+SAVED_FORMAT = _modelfile.FORMAT
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 EXIT_ERROR = 2
 
 DESCRIPTION = """\
@@ -49,8 +52,8 @@ EPILOG = """\
 examples:
   skneuron
   skneuron fit houses.csv --target price
-  skneuron fit houses.csv --target price --features area,rooms --save model.joblib
-  skneuron predict model.joblib new.csv --out predictions.csv
+  skneuron fit houses.csv --target price --features area,rooms --save model.json
+  skneuron predict model.json new.csv --out predictions.csv
 
 Run "skneuron fit --help" or "skneuron predict --help" for their options.
 Bad input prints one line, "skneuron: error: ...", and exits with status 2.
@@ -71,6 +74,12 @@ PREDICT_DESCRIPTION = """\
 Predict with a model saved by "skneuron fit --save". The model's feature columns
 are taken from DATA by name (other columns are ignored). The predictions are
 written as CSV, with the target's name as header, to standard output or --out.
+
+Safe to load: the JSON model files that "skneuron fit --save" writes; they are
+read as data and checked, and no code in them runs. Pickle and joblib files
+(older skneuron's --save, or joblib.dump of a NeuronRegressor) can run any
+code when loaded: they are refused unless --trust-pickle is given, and then
+loaded with a warning. Use --trust-pickle only for files you made yourself.
 """
 
 
@@ -102,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     Examples
     --------
     >>> from skneuron._cli import main
-    >>> main(["predict", "no-such-model.joblib", "new.csv"])
+    >>> main(["predict", "no-such-model.json", "new.csv"])
     2
     """
     parser = _parser()
@@ -157,7 +166,11 @@ def _add_fit(commands):
     )
     _add_training_options(fit)
     fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
-    fit.add_argument("--save", metavar="MODEL.joblib", help="save the fitted model")
+    fit.add_argument(
+        "--save",
+        metavar="MODEL.json",
+        help="save the fitted model as JSON (safe to load; not .joblib or .pkl)",
+    )
     fit.add_argument(
         "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
     )
@@ -205,10 +218,18 @@ def _add_predict(commands):
         description=PREDICT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    predict.add_argument("model", metavar="MODEL.joblib", help="from fit --save")
+    predict.add_argument(
+        "model", metavar="MODEL.json", help="a JSON model file from fit --save"
+    )
     predict.add_argument("data", metavar="DATA.csv", help="samples to predict")
     predict.add_argument("--out", metavar="FILE.csv", help="write here, not stdout")
     predict.add_argument("--sep", default=",", help="field separator (,)")
+    predict.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load a pickle or joblib MODEL, which runs any code it holds "
+        "(only for files you trust)",
+    )
     predict.set_defaults(run=_predict)
 
 
@@ -298,6 +319,12 @@ def _check_outputs(args):
             '--plot needs matplotlib: pip install "skneuron[plot]" (or leave out '
             "--plot)"
         )
+    if args.save and Path(args.save).suffix.lower() in PICKLE_SUFFIXES:
+        name = Path(args.save).with_suffix(".json")
+        raise CommandError(
+            f"--save writes a JSON model file (safe to load), not a pickle: name "
+            f"it {name} instead of {args.save}"
+        )
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         if path and not Path(path).resolve().parent.is_dir():
             raise CommandError(
@@ -370,14 +397,10 @@ def _print_summary(reg, features, target):
 def _save_outputs(args, reg, features):
     """Write the model (--save) and the loss curve (--plot) where asked."""
     if args.save:
-        payload = {
-            "format": SAVED_FORMAT,
-            "version": 1,
-            "model": reg,
-            "features": features,
-            "target": args.target,
-        }
-        _write(args.save, lambda path: _dump(payload, path))
+        model = _modelfile.SavedModel.from_estimator(
+            reg, features, args.target, formula=getattr(args, "formula", None)
+        )
+        _write(args.save, lambda path: _dump(model, path))
         print(f"saved the model to {args.save}")
     if args.plot:
         _write(args.plot, lambda path: _plot(reg, path))
@@ -429,11 +452,12 @@ def _print_coefficients(reg, reference, features):
     print(f"largest relative coefficient difference {rel:.1e}")
 
 
-def _dump(payload, path):
-    """Save the payload with joblib."""
-    import joblib
-
-    joblib.dump(payload, path)
+def _dump(model, path):
+    """Save the model as JSON."""
+    try:
+        _modelfile.write_model(model, path)
+    except _modelfile.ModelFileError as exc:
+        raise CommandError(f"cannot save {path}: {exc}") from None
 
 
 def _plot(reg, path):
@@ -465,12 +489,13 @@ def _write(path, write):
 # -- predict ---------------------------------------------------------------------
 def _predict(args) -> int:
     """``skneuron predict``: the saved model's predictions as CSV."""
-    model, features, target = _load_model(args.model)
+    model = _load_model(args.model, args.trust_pickle)
     table = _read_csv(args.data, _separator(args.sep))
+    features = model.features
     if features is None:  # a bare model fitted without column names
-        if len(table.header) != model.n_features_in_:
+        if len(table.header) != model.n_features_in:
             raise CommandError(
-                f"the model has {model.n_features_in_} features without names, "
+                f"the model has {model.n_features_in} features without names, "
                 f"but {args.data} has {len(table.header)} columns"
             )
         features = list(table.header)
@@ -478,6 +503,7 @@ def _predict(args) -> int:
     X = table.numeric(features)
     predictions = _call(lambda: model.predict(X), "predict")
     predictions = np.asarray(predictions).reshape(len(X), -1)
+    target = model.target
     header = (
         [target]
         if predictions.shape[1] == 1
@@ -494,35 +520,19 @@ def _predict(args) -> int:
     return 0
 
 
-def _load_model(path):
-    """The estimator, its feature names (or None) and the target name."""
-    from skneuron import NeuronRegressor
-
-    if not Path(path).is_file():
-        raise CommandError(f"no such model file: {path}")
-    try:
-        import joblib
-
-        payload = joblib.load(path)
-    except Exception as exc:  # pickle, joblib and zlib errors of any kind
-        raise CommandError(
-            f"{path} is not a skneuron model (it could not be loaded: "
-            f"{type(exc).__name__})"
-        ) from None
-    if isinstance(payload, dict) and payload.get("format") == SAVED_FORMAT:
-        model, features = payload.get("model"), payload.get("features")
-        target = str(payload.get("target", "prediction"))
-    else:
-        model = payload
-        features = getattr(model, "feature_names_in_", None)
-        target = "prediction"
-    if not isinstance(model, NeuronRegressor) or not hasattr(model, "coef_"):
-        what = type(model).__name__
-        raise CommandError(
-            f"{path} is not a skneuron model (it holds a {what}, not a fitted "
-            "NeuronRegressor saved by skneuron fit --save)"
-        )
-    return model, None if features is None else [str(f) for f in features], target
+def _load_model(path, trust_pickle=False):
+    """The saved model (a :class:`~skneuron._modelfile.SavedModel`): a JSON file,
+    read as data; a pickle or joblib file only if trusted, with a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _modelfile.read_model(path, trust_pickle=trust_pickle)
+        except _modelfile.ModelFileError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            for warning in caught:  # also when loading failed
+                message = _first_line(warning.message)
+                print(f"skneuron: warning: {message}", file=sys.stderr)
 
 
 # -- CSV -------------------------------------------------------------------------
