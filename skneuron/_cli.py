@@ -1,9 +1,10 @@
 """The ``skneuron`` command (also ``python -m skneuron``).
 
 - no command: the demo, the neuron beside LinearRegression on built-in data;
-- ``fit DATA.csv --target NAME``: the summary table, the coefficients beside
-  LinearRegression's and the fit times (``--output json``: one JSON document
-  instead); ``--save`` keeps the model for ``predict``;
+- ``fit DATA.csv --target NAME``: the summary table, the coefficients beside a
+  scikit-learn reference's for the loss (see :mod:`skneuron._clireport`) and the
+  fit times (``--output json``: one JSON document instead, the other lines on
+  stderr); ``--save`` keeps the model for ``predict``;
 - ``predict MODEL.json DATA.csv``: predictions as CSV.
 
 CSV files are read with the standard library (pandas is not needed): a header row
@@ -27,6 +28,7 @@ import dataclasses
 import importlib
 import importlib.util
 import io
+import json
 import sys
 import time
 import warnings
@@ -35,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from skneuron import _modelfile
+from skneuron._clireport import fit_document, reference_fit
 
 SAVED_FORMAT = _modelfile.FORMAT
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -62,9 +65,17 @@ Bad input prints one line, "skneuron: error: ...", and exits with status 2.
 FIT_DESCRIPTION = """\
 Fit the neuron on a CSV file (a header row of column names, then numbers) and
 print: the summary table (standard errors, t tests, R-squared, as statsmodels'
-OLS), the coefficients beside scikit-learn's LinearRegression's, and the fit
-times. With a penalty (--alpha > 0) or a robust --loss, standard errors do not
-apply: the coefficients are printed without them, with a note why.
+OLS), the coefficients beside a scikit-learn reference's, and the fit times.
+The reference minimizes the same loss: LinearRegression (squared_error),
+QuantileRegressor(quantile=0.5) (absolute_error), or HuberRegressor with its
+epsilon chosen so that its threshold, epsilon * scale_, is the neuron's (huber;
+where none is, a line says that the objectives differ). With a penalty
+(--alpha > 0) or a robust --loss, standard errors do not apply: the
+coefficients are printed without them, with a note why.
+
+--output json prints one JSON document instead (the coefficients by name, the
+summary's statistics, epochs, convergence, the reference's coefficients); the
+other lines then go to standard error.
 
 A progress bar is shown while training when standard output is a terminal
 (--progress / --no-progress to choose).
@@ -175,6 +186,14 @@ def _add_fit(commands):
         "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
     )
     fit.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text: the tables (default); json: one JSON document on stdout (the "
+        "coefficients, the summary's statistics, epochs and convergence), the "
+        "other lines on stderr",
+    )
+    fit.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -279,8 +298,6 @@ def _timed_fit(estimator, X, y):
 # -- fit -------------------------------------------------------------------------
 def _fit(args) -> int:
     """``skneuron fit``: train, print the summary and the comparison, save."""
-    from sklearn.linear_model import LinearRegression
-
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
     features = _fit_columns(args, table)
@@ -288,27 +305,53 @@ def _fit(args) -> int:
     y = table.numeric([args.target])[:, 0]
     starts_tensorflow = "tensorflow" not in sys.modules
     reg = _estimator(args, starts_tensorflow)
-    elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
-    reference = LinearRegression()
-    ref_elapsed = _timed_fit(reference, X, y)
-
-    print(
+    _call(reg._validate_params, "fit")  # bad options: one line, nothing before
+    text = _notes(args)  # stdout, or stderr under --output json
+    print(  # before training's progress bar and warnings
         f"{args.data}: {len(y)} rows; target column {args.target!r}; "
-        f"{len(features)} feature{'s' * (len(features) > 1)}"
+        f"{len(features)} feature{'s' * (len(features) > 1)}",
+        file=text,
     )
+    with contextlib.redirect_stdout(text):  # the progress bar
+        elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
+    reference = reference_fit(args.loss, X, y, reg.epsilon)
+    results, note = _summary(reg, features, args.target)
+    if args.output == "json":
+        _save_outputs(args, reg, features)
+        document = fit_document(
+            data=args.data,
+            target=args.target,
+            features=features,
+            nobs=len(y),
+            reg=reg,
+            results=results,
+            note=note,
+            reference=reference,
+            seconds=elapsed,
+            saved=args.save,
+        )
+        print(json.dumps(document, indent=2, allow_nan=False))
+        return 0
     print()
-    note = _print_summary(reg, features, args.target)
-    print()
+    if results is not None:
+        print(results)
+        print()
     _print_coefficients(reg, reference, features)
     if note is not None:
         print(f"note: {note}")
     started = ", starting TensorFlow included" if starts_tensorflow else ""
     print(
         f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
-        f"LinearRegression {ref_elapsed:.4f} s"
+        f"{reference.name} {reference.seconds:.4f} s"
     )
     _save_outputs(args, reg, features)
     return 0
+
+
+def _notes(args):
+    """Where the human-readable lines go: stdout, or stderr when stdout carries
+    the JSON document."""
+    return sys.stderr if args.output == "json" else sys.stdout
 
 
 def _check_outputs(args):
@@ -365,7 +408,8 @@ def _estimator(args, starts_tensorflow):
     default when standard output is a terminal)."""
     from skneuron import NeuronRegressor
 
-    progress = sys.stdout.isatty() if args.progress is None else args.progress
+    default = sys.stdout.isatty() and args.output == "text"
+    progress = default if args.progress is None else args.progress
     if progress and starts_tensorflow:
         # verbose=1 imports Keras' Progbar before the engine, whose import hides
         # TensorFlow's start-up log lines: start the engine first
@@ -380,18 +424,16 @@ def _estimator(args, starts_tensorflow):
     )
 
 
-def _print_summary(reg, features, target):
-    """Print the summary table with the columns' names; where the fit has none
-    (penalty, robust loss, ...), return the reason instead, else None."""
+def _summary(reg, features, target):
+    """The summary's results with the columns' names, and None; where the fit has
+    none (penalty, robust loss, ...), None and the reason."""
     try:
         with _warnings_reported():
             results = reg.summary()
-        names = ("const", *features)
-        results = dataclasses.replace(results, names=names, target_name=target)
-        print(results)
     except ValueError as exc:
-        return str(exc)
-    return None
+        return None, str(exc)
+    names = ("const", *features)
+    return dataclasses.replace(results, names=names, target_name=target), None
 
 
 def _save_outputs(args, reg, features):
@@ -401,10 +443,10 @@ def _save_outputs(args, reg, features):
             reg, features, args.target, formula=getattr(args, "formula", None)
         )
         _write(args.save, lambda path: _dump(model, path))
-        print(f"saved the model to {args.save}")
+        print(f"saved the model to {args.save}", file=_notes(args))
     if args.plot:
         _write(args.plot, lambda path: _plot(reg, path))
-        print(f"saved the loss curve to {args.plot}")
+        print(f"saved the loss curve to {args.plot}", file=_notes(args))
 
 
 def _call(function, what):
@@ -420,15 +462,19 @@ def _call(function, what):
 @contextlib.contextmanager
 def _warnings_reported():
     """Catch the warnings of the block; when it succeeds, print each distinct one
-    as one line on stderr."""
+    as one line on stderr (numpy's overflow warnings as one line for them all)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
     seen = set()
     for warning in caught:
-        line = f"skneuron: warning: {_first_line(warning.message)}"
-        if line not in seen:
-            seen.add(line)
+        message = _first_line(warning.message)
+        key = line = f"skneuron: warning: {message}"
+        if issubclass(warning.category, RuntimeWarning) and "overflow" in message:
+            key = "overflow"  # numpy's, one line for them all
+            line += " (values beyond float64's range: rescale X or y)"
+        if key not in seen:
+            seen.add(key)
             print(line, file=sys.stderr)
 
 
@@ -439,16 +485,21 @@ def _first_line(message):
 
 
 def _print_coefficients(reg, reference, features):
-    """Print the neuron's coefficients beside LinearRegression's, and their
-    largest relative difference."""
-    rows = [("const", reg.intercept_, reference.intercept_)]
-    rows += list(zip(features, reg.coef_, reference.coef_, strict=True))
+    """Print the neuron's coefficients beside the reference's (a
+    :class:`~skneuron._clireport.Reference`), and their largest relative
+    difference."""
+    ref = reference.estimator
+    if reference.description is not None:
+        print(reference.description)
+    rows = [("const", reg.intercept_, ref.intercept_)]
+    rows += list(zip(features, reg.coef_, ref.coef_, strict=True))
     width = max(10, *(len(name) for name, _, _ in rows))
-    print(f"{'':<{width}}{'NeuronRegressor':>20}{'LinearRegression':>20}")
+    print(f"{'':<{width}}{'NeuronRegressor':>20}{reference.name:>20}")
     for name, mine, theirs in rows:
         print(f"{name:<{width}}{mine:>20.10g}{theirs:>20.10g}")
-    scale = np.maximum(np.abs(reference.coef_), np.finfo(float).tiny)
-    rel = np.max(np.abs(reg.coef_ - reference.coef_) / scale)
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.abs(ref.coef_), np.finfo(float).tiny)
+        rel = np.max(np.abs(reg.coef_ - ref.coef_) / scale)
     print(f"largest relative coefficient difference {rel:.1e}")
 
 

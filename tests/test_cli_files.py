@@ -8,6 +8,7 @@ module.
 import csv
 import json
 import pickle
+import re
 from pathlib import Path
 
 import joblib
@@ -276,3 +277,163 @@ def test_predict_help_says_which_files_are_safe(capsys):
     assert status == 0
     assert "Safe to load" in out and "--trust-pickle" in out
     assert "MODEL.json" in out
+
+
+# -- the smaller defects ---------------------------------------------------------
+def test_header_before_progress_bar_and_no_val_loss(tmp_path, capsys, tutorials):
+    X, y = tutorials["tutorial2"]
+    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = _run(
+        capsys, "fit", tmp_path / "t.csv", "--target", "y", "--progress"
+    )
+    assert status == 0
+    assert out.startswith(f"{tmp_path / 't.csv'}: 100 rows; target column 'y'")
+    assert "loss:" in out and "val_loss" not in out  # no validation split
+
+
+def test_huge_target_is_one_warning_line(tmp_path, capsys):
+    rows = [[1, 1e307], [2, 2e307], [3, 2.9e307], [4, 4.2e307]]
+    _write_csv(tmp_path / "big.csv", ["x", "y"], rows)
+    status, out, err = _run(capsys, "fit", tmp_path / "big.csv", "--target", "y")
+    assert status == 0 and "Traceback" not in err and "RuntimeWarning" not in err
+    assert len(err.splitlines()) == 1 and err.startswith("skneuron: warning: ")
+    assert "rescale X or y" in err
+    assert "note: The statistics of this fit are not finite" in out
+
+
+def test_huber_is_compared_with_a_matched_huber_regressor(tmp_path, capsys, tutorials):
+    X, y = tutorials["tutorial4"]
+    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = _run(
+        capsys, "fit", tmp_path / "t.csv", "--target", "y", "--loss", "huber"
+    )
+    assert status == 0
+    assert re.search(
+        r"^reference: HuberRegressor\(epsilon=\S+, alpha=0\); its ", out, re.M
+    )
+    assert "threshold epsilon * scale_ = 1 in y's units" in out
+    assert re.search(r"^\s+NeuronRegressor\s+HuberRegressor$", out, re.M)
+    rel = re.search(r"largest relative coefficient difference (\S+)", out).group(1)
+    assert float(rel) < 1e-4  # the same objective: the same optimum
+
+
+def test_huber_says_when_no_epsilon_matches(tmp_path, capsys, workdir_houses):
+    status, out, _ = _run(
+        capsys, "fit", workdir_houses, "--target", "price", "--loss", "huber"
+    )
+    assert status == 0
+    assert "reference: HuberRegressor(epsilon=1.35, alpha=0); no epsilon" in out
+    assert "the objectives differ" in out
+
+
+def test_absolute_error_is_compared_with_quantile_regressor(
+    tmp_path, capsys, tutorials
+):
+    X, y = tutorials["tutorial4"]
+    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = _run(
+        capsys, "fit", tmp_path / "t.csv", "--target", "y", "--loss", "absolute_error"
+    )
+    assert status == 0 and "reference: QuantileRegressor(quantile=0.5" in out
+    rel = re.search(r"largest relative coefficient difference (\S+)", out).group(1)
+    assert float(rel) < 1e-3
+
+
+@pytest.fixture
+def workdir_houses(tmp_path):
+    """The houses file of docs/cli.rst."""
+    rows = [
+        [120, 3, 54, 322.1],
+        [136, 5, 17, 423.8],
+        [42, 3, 22, 148.1],
+        [136, 5, 52, 398.7],
+        [96, 2, 12, 299.8],
+        [101, 3, 4, 324.7],
+        [115, 5, 23, 353.4],
+        [74, 3, 41, 226.3],
+        [157, 4, 8, 459.7],
+        [46, 1, 52, 113.1],
+        [73, 2, 21, 239.1],
+        [86, 2, 14, 257.2],
+        [108, 3, 33, 341.2],
+        [89, 2, 53, 260.8],
+    ]
+    return _write_csv(tmp_path / "houses.csv", ["area", "rooms", "age", "price"], rows)
+
+
+# -- fit --output json -----------------------------------------------------------
+def _json_fit(capsys, monkeypatch, *argv):
+    """Run fit --output json; return its document, stderr and the estimator."""
+    from skneuron import _cli
+
+    seen = {}
+    original = _cli.fit_document
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return original(**kwargs)
+
+    monkeypatch.setattr(_cli, "fit_document", spy)
+    status, out, err = _run(capsys, "fit", *argv, "--output", "json")
+    assert status == 0
+    return json.loads(out), err, seen["reg"]
+
+
+def test_output_json_is_the_summary(workdir_houses, capsys, monkeypatch, tmp_path):
+    document, err, reg = _json_fit(
+        capsys,
+        monkeypatch,
+        workdir_houses,
+        "--target",
+        "price",
+        "--save",
+        tmp_path / "m.json",
+        "--progress",
+    )
+    # stdout was the document alone; the header, bar and notes went to stderr
+    assert err.startswith(f"{workdir_houses}: 14 rows; target column 'price'")
+    assert "loss:" in err and f"saved the model to {tmp_path / 'm.json'}" in err
+    assert document["features"] == ["area", "rooms", "age"]
+    assert document["coefficients"] == dict(
+        zip(["area", "rooms", "age"], reg.coef_.tolist(), strict=True)
+    )
+    assert document["intercept"] == reg.intercept_
+    assert document["n_iter"] == reg.n_iter_ and document["converged"] is True
+    assert document["nobs"] == 14 and document["note"] is None
+    assert document["model"] == str(tmp_path / "m.json")
+    results = reg.summary()
+    summary = document["summary"]
+    for key in ("rsquared", "rsquared_adj", "fvalue", "f_pvalue", "df_model"):
+        assert summary[key] == getattr(results, key), key
+    for key in ("df_resid", "nobs", "scale", "llf", "aic", "bic"):
+        assert summary[key] == getattr(results, key), key
+    assert [p["name"] for p in summary["params"]] == ["const", "area", "rooms", "age"]
+    intervals = results.conf_int()
+    for i, param in enumerate(summary["params"]):
+        assert param["coef"] == results.params[i]
+        assert param["std_err"] == results.bse[i]
+        assert param["t"] == results.tvalues[i]
+        assert param["p"] == results.pvalues[i]
+        assert param["conf_int"] == intervals[i].tolist()
+    reference = document["reference"]
+    assert reference["estimator"] == "LinearRegression"
+    assert reference["coefficients"]["area"] == pytest.approx(reg.coef_[0], rel=1e-6)
+
+
+def test_output_json_without_a_summary(workdir_houses, capsys, monkeypatch):
+    document, err, reg = _json_fit(
+        capsys,
+        monkeypatch,
+        workdir_houses,
+        "--target",
+        "price",
+        "--alpha",
+        "1",
+        "--epochs",
+        "3",
+    )
+    assert document["summary"] is None
+    assert document["note"].startswith("No standard errors for a penalized fit")
+    assert document["converged"] is False and document["n_iter"] == 3
+    assert "did not converge" in err  # the warning, on stderr
+    assert document["params"]["alpha"] == 1.0
