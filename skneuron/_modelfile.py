@@ -248,8 +248,8 @@ def _from_document(document, path):
     n_features = document["n_features_in"]
     if not _is_int(n_features) or n_features < 1:
         raise bad('"n_features_in" is not a positive integer')
-    coef = _numbers(document["coef"], bad, "coef")
-    intercept = _numbers(document["intercept"], bad, "intercept")
+    coef = _numbers(document["coef"], bad, "coef", depth=2)
+    intercept = _numbers(document["intercept"], bad, "intercept", depth=1)
     if coef.ndim not in (1, 2) or coef.shape[-1] != n_features:
         raise bad(f'"coef" is not a list of {n_features} numbers (or of such lists)')
     if intercept.shape != coef.shape[:-1]:
@@ -278,19 +278,25 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _numbers(value, bad, key):
-    """A JSON number or (nested) list of numbers as a float array; all finite."""
+def _numbers(value, bad, key, depth):
+    """A JSON number or list of numbers (nested at most ``depth`` deep) as a float
+    array, all finite."""
 
-    def ok(item):
+    def ok(item, depth):
         if isinstance(item, list):
-            return all(ok(v) for v in item)
+            return depth > 0 and all(ok(v, depth - 1) for v in item)
         return isinstance(item, int | float) and not isinstance(item, bool)
 
-    if not ok(value):
-        raise bad(f'"{key}" holds something that is not a number')
+    if not ok(value, depth):
+        shape = "a number, a list of numbers" + (
+            " or a list of such lists" * (depth > 1)
+        )
+        raise bad(f'"{key}" is not {shape}')
     try:
         array = np.array(value, dtype=float)
-    except (ValueError, OverflowError):
+    except OverflowError:
+        raise bad(f'"{key}" holds a number beyond float64\'s range') from None
+    except ValueError:
         raise bad(f'"{key}" is not a rectangular list of numbers') from None
     if not np.all(np.isfinite(array)):
         raise bad(f'"{key}" holds a number beyond float64\'s range')

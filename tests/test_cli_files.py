@@ -145,6 +145,8 @@ MALFORMED = {
     "formula number": json.dumps({**GOOD, "formula": 3}),
     "n_features_in zero": json.dumps({**GOOD, "n_features_in": 0}),
     "deep nesting": "[" * 100_000 + "]" * 100_000,
+    "coef nested": json.dumps(GOOD).replace("1.5", "[" * 900 + "1" + "]" * 900),
+    "coef huge int": json.dumps(GOOD).replace("1.5", "1" + "0" * 400),
 }
 
 
