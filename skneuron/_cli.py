@@ -1,21 +1,22 @@
 """The ``skneuron`` command (also ``python -m skneuron``).
 
 - no command: the demo, the neuron beside LinearRegression on built-in data;
-- ``fit DATA.csv --target NAME``: the summary table, the coefficients beside
-  LinearRegression's and the fit times; ``--save`` keeps the model for ``predict``;
-- ``predict MODEL DATA.csv``: predictions as CSV.
+- ``fit DATA.csv --target NAME``: the summary table, the coefficients beside a
+  scikit-learn reference's for the loss (see :mod:`skneuron._clireport`) and the
+  fit times (``--output json``: one JSON document instead, the other lines on
+  stderr); ``--save`` keeps the model for ``predict``;
+- ``predict MODEL.json DATA.csv``: predictions as CSV.
 
 CSV files are read with the standard library (pandas is not needed): a header row
 of column names, then numeric cells in the columns used. Bad input ends the
 command with one line on stderr, ``skneuron: error: ...``, and exit status 2.
 
-A model saved by ``fit --save`` is a joblib file of a dict (``SAVED_FORMAT``)::
-
-    {"format": "skneuron.cli.model", "version": 1, "model": <NeuronRegressor>,
-     "features": [column names, in the model's order], "target": column name}
-
-``predict`` also accepts a joblib file of a bare fitted ``NeuronRegressor``.
-Loading a joblib file runs pickle: load only files you trust.
+A model saved by ``fit --save`` is a JSON file of the linear model's numbers
+and names (see :mod:`skneuron._modelfile`): ``predict`` reads it as data, so
+loading one runs no code. Pickle and joblib files (which ``fit --save`` wrote
+before, and which run any code they hold when loaded) are read only with
+``predict --trust-pickle``, with a warning; without it they are refused, never
+unpickled. ``fit --save`` refuses a ``.joblib``/``.pkl`` name.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import dataclasses
 import importlib
 import importlib.util
 import io
+import json
 import sys
 import time
 import warnings
@@ -34,7 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-SAVED_FORMAT = "skneuron.cli.model"
+from skneuron import _modelfile
+from skneuron._clireport import fit_document, reference_fit
+
+SAVED_FORMAT = _modelfile.FORMAT
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 EXIT_ERROR = 2
 
 DESCRIPTION = """\
@@ -49,8 +55,8 @@ EPILOG = """\
 examples:
   skneuron
   skneuron fit houses.csv --target price
-  skneuron fit houses.csv --target price --features area,rooms --save model.joblib
-  skneuron predict model.joblib new.csv --out predictions.csv
+  skneuron fit houses.csv --target price --features area,rooms --save model.json
+  skneuron predict model.json new.csv --out predictions.csv
 
 Run "skneuron fit --help" or "skneuron predict --help" for their options.
 Bad input prints one line, "skneuron: error: ...", and exits with status 2.
@@ -59,9 +65,17 @@ Bad input prints one line, "skneuron: error: ...", and exits with status 2.
 FIT_DESCRIPTION = """\
 Fit the neuron on a CSV file (a header row of column names, then numbers) and
 print: the summary table (standard errors, t tests, R-squared, as statsmodels'
-OLS), the coefficients beside scikit-learn's LinearRegression's, and the fit
-times. With a penalty (--alpha > 0) or a robust --loss, standard errors do not
-apply: the coefficients are printed without them, with a note why.
+OLS), the coefficients beside a scikit-learn reference's, and the fit times.
+The reference minimizes the same loss: LinearRegression (squared_error),
+QuantileRegressor(quantile=0.5) (absolute_error), or HuberRegressor with its
+epsilon chosen so that its threshold, epsilon * scale_, is the neuron's (huber;
+where none is, a line says that the objectives differ). With a penalty
+(--alpha > 0) or a robust --loss, standard errors do not apply: the
+coefficients are printed without them, with a note why.
+
+--output json prints one JSON document instead (the coefficients by name, the
+summary's statistics, epochs, convergence, the reference's coefficients); the
+other lines then go to standard error.
 
 A progress bar is shown while training when standard output is a terminal
 (--progress / --no-progress to choose).
@@ -71,6 +85,12 @@ PREDICT_DESCRIPTION = """\
 Predict with a model saved by "skneuron fit --save". The model's feature columns
 are taken from DATA by name (other columns are ignored). The predictions are
 written as CSV, with the target's name as header, to standard output or --out.
+
+Safe to load: the JSON model files that "skneuron fit --save" writes; they are
+read as data and checked, and no code in them runs. Pickle and joblib files
+(older skneuron's --save, or joblib.dump of a NeuronRegressor) can run any
+code when loaded: they are refused unless --trust-pickle is given, and then
+loaded with a warning. Use --trust-pickle only for files you made yourself.
 """
 
 
@@ -102,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     Examples
     --------
     >>> from skneuron._cli import main
-    >>> main(["predict", "no-such-model.joblib", "new.csv"])
+    >>> main(["predict", "no-such-model.json", "new.csv"])
     2
     """
     parser = _parser()
@@ -157,9 +177,21 @@ def _add_fit(commands):
     )
     _add_training_options(fit)
     fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
-    fit.add_argument("--save", metavar="MODEL.joblib", help="save the fitted model")
+    fit.add_argument(
+        "--save",
+        metavar="MODEL.json",
+        help="save the fitted model as JSON (safe to load; not .joblib or .pkl)",
+    )
     fit.add_argument(
         "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
+    )
+    fit.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text: the tables (default); json: one JSON document on stdout (the "
+        "coefficients, the summary's statistics, epochs and convergence), the "
+        "other lines on stderr",
     )
     fit.add_argument(
         "--progress",
@@ -205,10 +237,18 @@ def _add_predict(commands):
         description=PREDICT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    predict.add_argument("model", metavar="MODEL.joblib", help="from fit --save")
+    predict.add_argument(
+        "model", metavar="MODEL.json", help="a JSON model file from fit --save"
+    )
     predict.add_argument("data", metavar="DATA.csv", help="samples to predict")
     predict.add_argument("--out", metavar="FILE.csv", help="write here, not stdout")
     predict.add_argument("--sep", default=",", help="field separator (,)")
+    predict.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load a pickle or joblib MODEL, which runs any code it holds "
+        "(only for files you trust)",
+    )
     predict.set_defaults(run=_predict)
 
 
@@ -258,8 +298,6 @@ def _timed_fit(estimator, X, y):
 # -- fit -------------------------------------------------------------------------
 def _fit(args) -> int:
     """``skneuron fit``: train, print the summary and the comparison, save."""
-    from sklearn.linear_model import LinearRegression
-
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
     features = _fit_columns(args, table)
@@ -267,27 +305,53 @@ def _fit(args) -> int:
     y = table.numeric([args.target])[:, 0]
     starts_tensorflow = "tensorflow" not in sys.modules
     reg = _estimator(args, starts_tensorflow)
-    elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
-    reference = LinearRegression()
-    ref_elapsed = _timed_fit(reference, X, y)
-
-    print(
+    _call(reg._validate_params, "fit")  # bad options: one line, nothing before
+    text = _notes(args)  # stdout, or stderr under --output json
+    print(  # before training's progress bar and warnings
         f"{args.data}: {len(y)} rows; target column {args.target!r}; "
-        f"{len(features)} feature{'s' * (len(features) > 1)}"
+        f"{len(features)} feature{'s' * (len(features) > 1)}",
+        file=text,
     )
+    with contextlib.redirect_stdout(text):  # the progress bar
+        elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
+    reference = reference_fit(args.loss, X, y, reg.epsilon)
+    results, note = _summary(reg, features, args.target)
+    if args.output == "json":
+        _save_outputs(args, reg, features)
+        document = fit_document(
+            data=args.data,
+            target=args.target,
+            features=features,
+            nobs=len(y),
+            reg=reg,
+            results=results,
+            note=note,
+            reference=reference,
+            seconds=elapsed,
+            saved=args.save,
+        )
+        print(json.dumps(document, indent=2, allow_nan=False))
+        return 0
     print()
-    note = _print_summary(reg, features, args.target)
-    print()
+    if results is not None:
+        print(results)
+        print()
     _print_coefficients(reg, reference, features)
     if note is not None:
         print(f"note: {note}")
     started = ", starting TensorFlow included" if starts_tensorflow else ""
     print(
         f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
-        f"LinearRegression {ref_elapsed:.4f} s"
+        f"{reference.name} {reference.seconds:.4f} s"
     )
     _save_outputs(args, reg, features)
     return 0
+
+
+def _notes(args):
+    """Where the human-readable lines go: stdout, or stderr when stdout carries
+    the JSON document."""
+    return sys.stderr if args.output == "json" else sys.stdout
 
 
 def _check_outputs(args):
@@ -297,6 +361,12 @@ def _check_outputs(args):
         raise CommandError(
             '--plot needs matplotlib: pip install "skneuron[plot]" (or leave out '
             "--plot)"
+        )
+    if args.save and Path(args.save).suffix.lower() in PICKLE_SUFFIXES:
+        name = Path(args.save).with_suffix(".json")
+        raise CommandError(
+            f"--save writes a JSON model file (safe to load), not a pickle: name "
+            f"it {name} instead of {args.save}"
         )
     for option, path in (("--save", args.save), ("--plot", args.plot)):
         if path and not Path(path).resolve().parent.is_dir():
@@ -338,7 +408,8 @@ def _estimator(args, starts_tensorflow):
     default when standard output is a terminal)."""
     from skneuron import NeuronRegressor
 
-    progress = sys.stdout.isatty() if args.progress is None else args.progress
+    default = sys.stdout.isatty() and args.output == "text"
+    progress = default if args.progress is None else args.progress
     if progress and starts_tensorflow:
         # verbose=1 imports Keras' Progbar before the engine, whose import hides
         # TensorFlow's start-up log lines: start the engine first
@@ -353,35 +424,29 @@ def _estimator(args, starts_tensorflow):
     )
 
 
-def _print_summary(reg, features, target):
-    """Print the summary table with the columns' names; where the fit has none
-    (penalty, robust loss, ...), return the reason instead, else None."""
+def _summary(reg, features, target):
+    """The summary's results with the columns' names, and None; where the fit has
+    none (penalty, robust loss, ...), None and the reason."""
     try:
         with _warnings_reported():
             results = reg.summary()
-        names = ("const", *features)
-        results = dataclasses.replace(results, names=names, target_name=target)
-        print(results)
     except ValueError as exc:
-        return str(exc)
-    return None
+        return None, str(exc)
+    names = ("const", *features)
+    return dataclasses.replace(results, names=names, target_name=target), None
 
 
 def _save_outputs(args, reg, features):
     """Write the model (--save) and the loss curve (--plot) where asked."""
     if args.save:
-        payload = {
-            "format": SAVED_FORMAT,
-            "version": 1,
-            "model": reg,
-            "features": features,
-            "target": args.target,
-        }
-        _write(args.save, lambda path: _dump(payload, path))
-        print(f"saved the model to {args.save}")
+        model = _modelfile.SavedModel.from_estimator(
+            reg, features, args.target, formula=getattr(args, "formula", None)
+        )
+        _write(args.save, lambda path: _dump(model, path))
+        print(f"saved the model to {args.save}", file=_notes(args))
     if args.plot:
         _write(args.plot, lambda path: _plot(reg, path))
-        print(f"saved the loss curve to {args.plot}")
+        print(f"saved the loss curve to {args.plot}", file=_notes(args))
 
 
 def _call(function, what):
@@ -397,15 +462,19 @@ def _call(function, what):
 @contextlib.contextmanager
 def _warnings_reported():
     """Catch the warnings of the block; when it succeeds, print each distinct one
-    as one line on stderr."""
+    as one line on stderr (numpy's overflow warnings as one line for them all)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield
     seen = set()
     for warning in caught:
-        line = f"skneuron: warning: {_first_line(warning.message)}"
-        if line not in seen:
-            seen.add(line)
+        message = _first_line(warning.message)
+        key = line = f"skneuron: warning: {message}"
+        if issubclass(warning.category, RuntimeWarning) and "overflow" in message:
+            key = "overflow"  # numpy's, one line for them all
+            line += " (values beyond float64's range: rescale X or y)"
+        if key not in seen:
+            seen.add(key)
             print(line, file=sys.stderr)
 
 
@@ -416,24 +485,30 @@ def _first_line(message):
 
 
 def _print_coefficients(reg, reference, features):
-    """Print the neuron's coefficients beside LinearRegression's, and their
-    largest relative difference."""
-    rows = [("const", reg.intercept_, reference.intercept_)]
-    rows += list(zip(features, reg.coef_, reference.coef_, strict=True))
+    """Print the neuron's coefficients beside the reference's (a
+    :class:`~skneuron._clireport.Reference`), and their largest relative
+    difference."""
+    ref = reference.estimator
+    if reference.description is not None:
+        print(reference.description)
+    rows = [("const", reg.intercept_, ref.intercept_)]
+    rows += list(zip(features, reg.coef_, ref.coef_, strict=True))
     width = max(10, *(len(name) for name, _, _ in rows))
-    print(f"{'':<{width}}{'NeuronRegressor':>20}{'LinearRegression':>20}")
+    print(f"{'':<{width}}{'NeuronRegressor':>20}{reference.name:>20}")
     for name, mine, theirs in rows:
         print(f"{name:<{width}}{mine:>20.10g}{theirs:>20.10g}")
-    scale = np.maximum(np.abs(reference.coef_), np.finfo(float).tiny)
-    rel = np.max(np.abs(reg.coef_ - reference.coef_) / scale)
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.abs(ref.coef_), np.finfo(float).tiny)
+        rel = np.max(np.abs(reg.coef_ - ref.coef_) / scale)
     print(f"largest relative coefficient difference {rel:.1e}")
 
 
-def _dump(payload, path):
-    """Save the payload with joblib."""
-    import joblib
-
-    joblib.dump(payload, path)
+def _dump(model, path):
+    """Save the model as JSON."""
+    try:
+        _modelfile.write_model(model, path)
+    except _modelfile.ModelFileError as exc:
+        raise CommandError(f"cannot save {path}: {exc}") from None
 
 
 def _plot(reg, path):
@@ -465,12 +540,13 @@ def _write(path, write):
 # -- predict ---------------------------------------------------------------------
 def _predict(args) -> int:
     """``skneuron predict``: the saved model's predictions as CSV."""
-    model, features, target = _load_model(args.model)
+    model = _load_model(args.model, args.trust_pickle)
     table = _read_csv(args.data, _separator(args.sep))
+    features = model.features
     if features is None:  # a bare model fitted without column names
-        if len(table.header) != model.n_features_in_:
+        if len(table.header) != model.n_features_in:
             raise CommandError(
-                f"the model has {model.n_features_in_} features without names, "
+                f"the model has {model.n_features_in} features without names, "
                 f"but {args.data} has {len(table.header)} columns"
             )
         features = list(table.header)
@@ -478,6 +554,7 @@ def _predict(args) -> int:
     X = table.numeric(features)
     predictions = _call(lambda: model.predict(X), "predict")
     predictions = np.asarray(predictions).reshape(len(X), -1)
+    target = model.target
     header = (
         [target]
         if predictions.shape[1] == 1
@@ -494,35 +571,19 @@ def _predict(args) -> int:
     return 0
 
 
-def _load_model(path):
-    """The estimator, its feature names (or None) and the target name."""
-    from skneuron import NeuronRegressor
-
-    if not Path(path).is_file():
-        raise CommandError(f"no such model file: {path}")
-    try:
-        import joblib
-
-        payload = joblib.load(path)
-    except Exception as exc:  # pickle, joblib and zlib errors of any kind
-        raise CommandError(
-            f"{path} is not a skneuron model (it could not be loaded: "
-            f"{type(exc).__name__})"
-        ) from None
-    if isinstance(payload, dict) and payload.get("format") == SAVED_FORMAT:
-        model, features = payload.get("model"), payload.get("features")
-        target = str(payload.get("target", "prediction"))
-    else:
-        model = payload
-        features = getattr(model, "feature_names_in_", None)
-        target = "prediction"
-    if not isinstance(model, NeuronRegressor) or not hasattr(model, "coef_"):
-        what = type(model).__name__
-        raise CommandError(
-            f"{path} is not a skneuron model (it holds a {what}, not a fitted "
-            "NeuronRegressor saved by skneuron fit --save)"
-        )
-    return model, None if features is None else [str(f) for f in features], target
+def _load_model(path, trust_pickle=False):
+    """The saved model (a :class:`~skneuron._modelfile.SavedModel`): a JSON file,
+    read as data; a pickle or joblib file only if trusted, with a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return _modelfile.read_model(path, trust_pickle=trust_pickle)
+        except _modelfile.ModelFileError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            for warning in caught:  # also when loading failed
+                message = _first_line(warning.message)
+                print(f"skneuron: warning: {message}", file=sys.stderr)
 
 
 # -- CSV -------------------------------------------------------------------------

@@ -14,7 +14,9 @@ class _Progress:
     """Shows the epochs as the engine reports them; silent with ``verbose=0``.
 
     ``to_y_units`` turns per-epoch losses of the engine (epochs, targets) into the
-    reported values (a list, one per epoch).
+    reported values (a list, one per epoch). ``validated``: whether the fit holds
+    rows out (``validation_split``); only then is ``val_loss`` shown (the engine
+    reports zeros without them).
     """
 
     def __init__(
@@ -23,13 +25,15 @@ class _Progress:
         epochs: int,
         to_y_units: Callable[[np.ndarray], list],
         width: int = 30,
+        validated: bool = False,
     ):
         self.verbose, self.epochs, self.to_y_units = verbose, epochs, to_y_units
+        self.validated = validated
         self.width, self.started, self.shown = width, time.perf_counter(), ""
 
     def update(self, first: int, losses: np.ndarray, val_losses: np.ndarray) -> None:
         series = [("loss", self.to_y_units(losses))]
-        if len(val_losses) and val_losses.size:
+        if self.validated and len(val_losses) and val_losses.size:
             series.append(("val_loss", self.to_y_units(val_losses)))
         if self.verbose >= 2:
             for k in range(len(losses)):

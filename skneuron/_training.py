@@ -143,7 +143,12 @@ def run(
     from skneuron import _keras
 
     stopping = plan.stopping
-    progress = _Progress(training.verbose, stopping.max_epochs, plan.to_y_units)
+    progress = _Progress(
+        training.verbose,
+        stopping.max_epochs,
+        plan.to_y_units,
+        validated=validation is not None,
+    )
     result = _keras.train(
         data,
         plan.objective,
