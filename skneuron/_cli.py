@@ -6,7 +6,8 @@
 - ``predict MODEL DATA.csv``: predictions as CSV.
 
 CSV files are read in blocks by :mod:`skneuron._csv` (pyarrow's streaming
-reader): a header row of column names, then numeric cells in the columns used.
+reader): a header row of column names, then numeric cells in the columns used
+(``--formula`` also takes text columns as categories, :mod:`skneuron._formula`).
 Bad input ends the command with one line on stderr, ``skneuron: error: ...``, and
 exit status 2.
 
@@ -149,12 +150,20 @@ def _add_fit(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument("data", metavar="DATA.csv", help="training data")
-    fit.add_argument("--target", metavar="NAME", help="column to predict (required)")
+    fit.add_argument(
+        "--target", metavar="NAME", help="column to predict (required, or --formula)"
+    )
     fit.add_argument(
         "--features",
         metavar="A,B,...",
         action="append",
         help="feature columns, comma-separated (default: every other column)",
+    )
+    fit.add_argument(
+        "--formula",
+        metavar='"Y ~ A + C(B)"',
+        help="target and features as a Wilkinson formula (formulaic's; needs "
+        'pip install "skneuron[formula]"), instead of --target and --features',
     )
     fit.add_argument(
         "--missing",
@@ -270,9 +279,12 @@ def _fit(args) -> int:
 
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
-    features = _fit_columns(args, table)
-    numbers = table.numbers(features, args.target, missing=args.missing)
-    X, y, fit_intercept, dropped = numbers.X, numbers.y, True, numbers.dropped
+    if args.formula is not None:
+        X, y, features, fit_intercept, dropped = _formula_data(args, table)
+    else:
+        features = _fit_columns(args, table)
+        numbers = table.numbers(features, args.target, missing=args.missing)
+        X, y, fit_intercept, dropped = numbers.X, numbers.y, True, numbers.dropped
     starts_tensorflow = "tensorflow" not in sys.modules
     reg = _estimator(args, starts_tensorflow).set_params(fit_intercept=fit_intercept)
     elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
@@ -343,6 +355,20 @@ def _fit_columns(args, table):
     return features
 
 
+def _formula_data(args, table):
+    """X, y, the coefficients' names, whether to fit an intercept and the rows
+    dropped, from --formula (formulaic's model matrices); sets ``args.target``
+    to the formula's left-hand side."""
+    from skneuron._formula import formula_data
+
+    data = formula_data(
+        args.formula, table, target=args.target, features=args.features,
+        missing=args.missing,
+    )  # fmt: skip
+    args.target = data.target
+    return data.X, data.y, data.features, data.fit_intercept, data.dropped
+
+
 def _estimator(args, starts_tensorflow):
     """The estimator the options describe, with a progress bar if asked for (by
     default when standard output is a terminal)."""
@@ -369,7 +395,7 @@ def _print_summary(reg, features, target):
     try:
         with _warnings_reported():
             results = reg.summary()
-        names = ("const", *features)
+        names = ("const", *features) if reg.fit_intercept else tuple(features)
         results = dataclasses.replace(results, names=names, target_name=target)
         print(results)
     except ValueError as exc:

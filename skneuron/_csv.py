@@ -138,6 +138,63 @@ class CSVFile:
             )
         return Numbers(X, y, n_missing if missing == "drop" else 0)
 
+    def table(self, names: Sequence[str], *, missing: str = "raise") -> Any:
+        """The named columns as a pandas DataFrame (for a formula), and the number
+        of rows dropped: a column of numbers as float64, any other as strings;
+        rows with missing values refused or dropped, as :meth:`numbers`. The
+        columns are held whole (text as Python strings in the frame)."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        parts, holes, first, start, n_missing = (
+            [],
+            np.zeros(len(names), int),
+            None,
+            0,
+            0,
+        )
+        for batch in self._batches(names, BLOCK_BYTES):
+            columns = [pc.utf8_trim_whitespace(column) for column in batch.columns]
+            hole = np.column_stack(
+                [
+                    pc.is_in(column, value_set=pa.array(MISSING)).to_numpy(
+                        zero_copy_only=False
+                    )
+                    for column in columns
+                ]
+            )
+            rows = hole.any(axis=1)
+            if rows.any():
+                n_missing += int(rows.sum())
+                holes += hole.sum(axis=0)
+                if first is None:
+                    i, j = (int(k) for k in np.argwhere(hole)[0])
+                    first = (start + i, names[j], columns[j][i].as_py())
+            keep = pa.array(~rows)
+            parts.append([column.filter(keep) for column in columns])
+            start += batch.num_rows
+        if start == 0:
+            raise CommandError(f"{self.path} has a header but no data rows")
+        if n_missing and missing == "raise":
+            raise CommandError(self._missing_message(names, holes, n_missing, first))
+        frame = {}
+        for j, name in enumerate(names):
+            column = pa.chunked_array([part[j] for part in parts], pa.string())
+            try:
+                frame[name] = pc.cast(column, pa.float64()).to_numpy()
+            except pa.ArrowInvalid:
+                frame[name] = column.to_numpy(zero_copy_only=False).astype(str)
+            else:
+                self._check_finite(frame[name][:, None], 0, [name], None)
+        frame = pd.DataFrame(frame)
+        if not len(frame):
+            raise CommandError(
+                f"every data row of {self.path} has a missing value: no rows are "
+                "left to fit"
+            )
+        return frame, n_missing if missing == "drop" else 0
+
     # -- reading -------------------------------------------------------------
     def _batches(self, names: Sequence[str], block_bytes: int) -> Iterator[Any]:
         """The named columns, as text, in blocks of rows (pyarrow record
