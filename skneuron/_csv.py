@@ -94,15 +94,16 @@ class CSVFile:
         target: str | None = None,
         *,
         missing: str = "raise",
-        block_bytes: int = BLOCK_BYTES,
+        block_bytes: int | None = None,
     ) -> Numbers:
         """The ``features`` (and ``target``) as float64 arrays, read in blocks of
-        ``block_bytes``.
+        ``block_bytes`` (default :data:`BLOCK_BYTES`).
 
         A text column is an error that names it. Rows with missing values are an
         error (``missing="raise"``) that names the columns and counts the rows,
         or are left out (``"drop"``).
         """
+        block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
         names = [*features, *([target] if target is not None else [])]
         gathered = _Gathered(self.path, len(features), block_bytes)
         holes, first, start, n_missing = np.zeros(len(names), int), None, 0, 0

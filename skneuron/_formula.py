@@ -79,7 +79,7 @@ def formula_data(
             f"({lhs[0]!r}): give one of them"
         )
     frame, dropped = table.table(names, missing=missing)
-    if frame[lhs[0]].dtype == object:
+    if frame[lhs[0]].dtype != np.float64:
         example = frame[lhs[0]].iloc[0]
         raise CommandError(
             f"the target {lhs[0]!r} of --formula holds text, not numbers (such as "
