@@ -85,8 +85,9 @@ class CSVFile:
             )
 
     def numeric(self, names: Sequence[str]) -> np.ndarray:
-        """The named columns as a float array (missing values refused)."""
-        return self.numbers(names).X
+        """The named columns as a float array, every row (as ``predict`` needs:
+        missing values refused, without advice to drop them)."""
+        return self.numbers(names, missing="refuse").X
 
     def numbers(
         self,
@@ -100,8 +101,9 @@ class CSVFile:
         ``block_bytes`` (default :data:`BLOCK_BYTES`).
 
         A text column is an error that names it. Rows with missing values are an
-        error (``missing="raise"``) that names the columns and counts the rows,
-        or are left out (``"drop"``).
+        error (``missing="raise"``) that names the columns, counts the rows and
+        suggests ``--missing drop`` (``"refuse"``: the same without it), or are
+        left out (``"drop"``).
         """
         block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
         names = [*features, *([target] if target is not None else [])]
@@ -128,8 +130,11 @@ class CSVFile:
             start += batch.num_rows
         if start == 0:
             raise CommandError(f"{self.path} has a header but no data rows")
-        if n_missing and missing == "raise":
-            raise CommandError(self._missing_message(names, holes, n_missing, first))
+        if n_missing and missing != "drop":
+            message = self._missing_message(names, holes, n_missing, first)
+            if missing == "refuse":
+                message = message.split("; leave those rows out")[0]
+            raise CommandError(message)
         X, y = gathered.X, gathered.y if target is not None else None
         if not len(X):
             raise CommandError(
@@ -300,12 +305,13 @@ class CSVFile:
         they = "holds" if len(text) == 1 else "hold"
         features = [name for name in names if name != target]
         terms = [f"C({_term(n)})" if n in text else _term(n) for n in features]
-        formula = f"{_term(target)} ~ {' + '.join(terms)}" if target else None
+        fitting = target is not None and target not in text  # else no advice
+        formula = f"{_term(target)} ~ {' + '.join(terms)}" if fitting else None
         kept = [name for name in features if name not in text]
         it, hints = ("it" if len(text) == 1 else "them"), []
         if formula:
             hints.append(f'use {it} as categories with --formula "{formula}"')
-        if kept:
+        if kept and fitting:  # --features
             hints.append(f"leave {it} out with --features {','.join(kept)}")
         hint = f": {' or '.join(hints)}" if hints else ""
         return (

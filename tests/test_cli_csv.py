@@ -201,3 +201,22 @@ def test_missing_values_in_a_formula(holes, capsys):
         capsys, "fit", path, "--formula", "y ~ a", "--missing", "drop"
     )
     assert status == 0 and "38 rows (2 with missing values dropped)" in out
+
+
+def test_predict_refuses_text_and_missing_values_without_fit_advice(tmp_path, capsys):
+    from skneuron import NeuronRegressor
+
+    reg = NeuronRegressor(epochs=3, tol=None).fit([[0.0, 1], [1, 0], [2, 2]], [0, 1, 2])
+    joblib.dump(reg, tmp_path / "bare.joblib")
+    (tmp_path / "text.csv").write_text("a,b\n1,2\n١,3\n", encoding="utf-8")
+    (tmp_path / "hole.csv").write_text("a,b\n1,2\n,3\n")
+    for name, fragment in [("text.csv", "holds text"), ("hole.csv", "missing")]:
+        result = _run(capsys, "predict", tmp_path / "bare.joblib", tmp_path / name)
+        assert_one_line_error(*result, "column 'a'", fragment, "data row 2")
+        assert "--" not in result[2]  # predict has no --features nor --missing
+
+
+def test_text_target_gets_no_formula_advice(sales, capsys):
+    result = _run(capsys, "fit", sales, "--target", "shop", "--features", "x1")
+    assert_one_line_error(*result, "column 'shop'", "holds text")
+    assert "--formula" not in result[2]
