@@ -16,8 +16,10 @@ peak minus the small fit's (Python, TensorFlow and the libraries, the same for
 both), divided by the file's size: the command reads the file in blocks and holds
 X once (in float64), and LinearRegression, fitted beside it, its one copy of X.
 
-``--skneuron DIR`` measures the skneuron package found in ``DIR`` (put first on
-``PYTHONPATH``), such as a checkout of an earlier commit.
+``--formula`` fits ``--formula "y ~ x0 + ... + x9"`` instead (the same model,
+through formulaic's model matrices). ``--skneuron DIR`` measures the skneuron
+package found in ``DIR`` (put first on ``PYTHONPATH``), such as a checkout of an
+earlier commit.
 """
 
 import argparse
@@ -31,6 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURES = 10
+FORMULA = "y ~ " + " + ".join(f"x{k}" for k in range(FEATURES))
 
 CHILD = """\
 import contextlib, io, resource, sys
@@ -57,7 +60,7 @@ def write_csv(path, megabytes, seed=0):
             file.write("\n")
 
 
-def peak_kib(path, skneuron_dir):
+def peak_kib(path, skneuron_dir, formula=False):
     """Peak resident memory (KiB) of ``skneuron fit path`` in a fresh process."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
@@ -65,8 +68,8 @@ def peak_kib(path, skneuron_dir):
     )
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, "fit", str(path), "--target", "y"]
-        + ["--no-progress"],
+        [sys.executable, "-c", CHILD, "fit", str(path), "--no-progress"]
+        + (["--formula", FORMULA] if formula else ["--target", "y"]),
         capture_output=True,
         text=True,
         env=env,
@@ -85,6 +88,7 @@ def main():
     parser.add_argument(
         "--skneuron", default=str(ROOT), help="folder holding the skneuron package"
     )
+    parser.add_argument("--formula", action="store_true", help="fit by --formula")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         big, small = Path(folder, "big.csv"), Path(folder, "small.csv")
@@ -92,10 +96,11 @@ def main():
         with open(big) as file, open(small, "w") as out:
             out.writelines(line for _, line in zip(range(1_001), file, strict=False))
         size = big.stat().st_size
-        base = peak_kib(small, args.skneuron)
-        peak = peak_kib(big, args.skneuron)
+        base = peak_kib(small, args.skneuron, args.formula)
+        peak = peak_kib(big, args.skneuron, args.formula)
     above = (peak - base) * 1024
-    print(f"skneuron from {args.skneuron}")
+    how = f'--formula "{FORMULA}"' if args.formula else "--target y"
+    print(f"skneuron from {args.skneuron}; skneuron fit FILE {how}")
     print(f"file: {size / 1e6:.1f} MB, {FEATURES} features and y")
     print(f"peak RSS: 1 000 rows {base / 1024:.0f} MiB, all {peak / 1024:.0f} MiB")
     print(f"above the small fit: {above / 1e6:.0f} MB = {above / size:.2f} x the file")

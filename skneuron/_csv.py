@@ -113,7 +113,7 @@ class CSVFile:
             values = np.empty((batch.num_rows, len(names)))
             for j, column in enumerate(batch.columns):
                 values[:, j] = self._floats(column, start, names, batch, target)
-            self._check_finite(values, start, names, batch)
+            self._check_finite(values, start, names, batch.columns)
             hole = np.isnan(values)
             rows = hole.any(axis=1)
             if rows.any():
@@ -148,28 +148,49 @@ class CSVFile:
         """The named columns as a pandas DataFrame (for a formula), and the number
         of rows dropped: a column of numbers as float64, any other as strings;
         rows with missing values refused or dropped, as :meth:`numbers`. The
-        columns are held whole (text as Python strings in the frame)."""
+        text columns are held whole as strings (numbers as float64 only)."""
+        text = set()
+        while True:
+            try:
+                return self._table(names, missing, text)
+            except _LateText as late:  # numbers first, text after: read again
+                text.add(late.name)
+
+    def _table(self, names, missing, text):
+        """:meth:`table`, the columns in ``text`` (and those with text in the
+        first block) kept as strings; :class:`_LateText` for a column that has
+        text in a later block only."""
         import pandas as pd
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        parts, holes, first, start, n_missing = (
-            [],
-            np.zeros(len(names), int),
-            None,
-            0,
-            0,
-        )
+        parts = {name: [] for name in names}
+        holes, first, start, n_missing = np.zeros(len(names), int), None, 0, 0
         for batch in self._batches(names, BLOCK_BYTES):
             columns = [pc.utf8_trim_whitespace(column) for column in batch.columns]
+            missing_cells = [
+                pc.is_in(column, value_set=pa.array(MISSING)) for column in columns
+            ]
             hole = np.column_stack(
-                [
-                    pc.is_in(column, value_set=pa.array(MISSING)).to_numpy(
-                        zero_copy_only=False
-                    )
-                    for column in columns
-                ]
+                [cells.to_numpy(zero_copy_only=False) for cells in missing_cells]
             )
+            values = {}
+            for name, column, cells in zip(names, columns, missing_cells, strict=True):
+                if name not in text:
+                    column = pc.if_else(cells, pa.scalar(None, pa.string()), column)
+                    try:
+                        values[name] = pc.cast(column, pa.float64()).to_numpy(
+                            zero_copy_only=False
+                        )
+                    except pa.ArrowInvalid:
+                        if start:
+                            raise _LateText(name) from None
+                        text.add(name)
+                if name in text:
+                    values[name] = column
+            for name, column in zip(names, columns, strict=True):
+                if name not in text:
+                    self._check_finite(values[name][:, None], start, [name], [column])
             rows = hole.any(axis=1)
             if rows.any():
                 n_missing += int(rows.sum())
@@ -177,23 +198,25 @@ class CSVFile:
                 if first is None:
                     i, j = (int(k) for k in np.argwhere(hole)[0])
                     first = (start + i, names[j], columns[j][i].as_py())
-            keep = pa.array(~rows)
-            parts.append([column.filter(keep) for column in columns])
+            for name in names:
+                kept = values[name]
+                if name in text:
+                    parts[name].append(kept.filter(pa.array(~rows)))
+                else:
+                    parts[name].append(kept[~rows] if rows.any() else kept)
             start += batch.num_rows
         if start == 0:
             raise CommandError(f"{self.path} has a header but no data rows")
         if n_missing and missing == "raise":
             raise CommandError(self._missing_message(names, holes, n_missing, first))
         frame = {}
-        for j, name in enumerate(names):
-            column = pa.chunked_array([part[j] for part in parts], pa.string())
-            try:
-                frame[name] = pc.cast(column, pa.float64()).to_numpy()
-            except pa.ArrowInvalid:
+        for name in names:
+            if name in text:
+                column = pa.chunked_array(parts.pop(name), pa.string())
                 frame[name] = column.to_numpy(zero_copy_only=False).astype(str)
             else:
-                self._check_finite(frame[name][:, None], 0, [name], None)
-        frame = pd.DataFrame(frame)
+                frame[name] = np.concatenate(parts.pop(name))
+        frame = pd.DataFrame(frame, copy=False)
         if not len(frame):
             raise CommandError(
                 f"every data row of {self.path} has a missing value: no rows are "
@@ -272,17 +295,15 @@ class CSVFile:
                 self._text_message(names, batch, start, target)
             ) from None
 
-    def _check_finite(self, values, start, names, batch) -> None:
-        """Refuse infinite values (``inf``, or beyond float64's range)."""
+    def _check_finite(self, values, start, names, columns) -> None:
+        """Refuse infinite values (``inf``, or beyond float64's range); ``columns``
+        are the cells of ``values``'s columns, as text."""
         if np.isinf(values).any():
             i, j = (int(k) for k in np.argwhere(np.isinf(values))[0])
-            where = ""
-            if batch is not None:
-                cell = batch.column(j)[i].as_py().strip()
-                where = f": {cell!r} in {self._row(start + i)}"
+            cell = columns[j][i].as_py().strip()
             raise CommandError(
                 f"column {names[j]!r} of {self.path} needs finite numbers, but has "
-                f"an infinite value{where}"
+                f"an infinite value: {cell!r} in {self._row(start + i)}"
             )
 
     # -- messages ------------------------------------------------------------
@@ -398,6 +419,14 @@ def open_csv(path: str, sep: str) -> CSVFile:
     if not data:
         raise CommandError(f"{path} has a header but no data rows")
     return CSVFile(path=str(path), sep=sep, header=tuple(header), skip=skip)
+
+
+class _LateText(Exception):
+    """A column of numbers in the first blocks has text in a later one."""
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
 
 
 class _Gathered:

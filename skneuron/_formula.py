@@ -5,9 +5,9 @@ text for categories) into a pandas DataFrame and builds formulaic's model
 matrices: the left-hand side is y, the right-hand side's columns are the
 features, named as formulaic names them, and its intercept term (``Intercept``,
 present unless the formula has ``- 1`` or ``0 +``) is the estimator's
-``fit_intercept``. The frame holds the named columns whole, text as Python
-strings, so that a formula costs more memory than ``--target`` and
-``--features``.
+``fit_intercept``. The frame holds the named columns (numbers in float64, text
+as Python strings) and formulaic builds X from it, a copy: a formula costs more
+memory than ``--target`` and ``--features``.
 """
 
 from __future__ import annotations

@@ -112,6 +112,32 @@ def test_formula_matches_statsmodels(sales, tmp_path, capsys, formula):
     assert "C(shop)[T.north]" in out if intercept else "C(shop)[north]" in out
 
 
+def test_formula_in_small_blocks(tmp_path, capsys, monkeypatch):
+    # "code" holds numbers in the first blocks, text in a later one: categories
+    rng = np.random.default_rng(2)
+    code = ["1", "2"] * 15 + ["a", "b", "1", "a"] * 5
+    x = rng.normal(size=len(code))
+    y = 3 * x + np.array([{"1": 0, "2": 1, "a": -2, "b": 4}[c] for c in code])
+    y = y + 0.1 * rng.normal(size=len(code))
+    rows = [
+        [repr(float(a)), c, repr(float(t))] for a, c, t in zip(x, code, y, strict=True)
+    ]
+    path = _write_csv(tmp_path / "codes.csv", ["x", "code", "y"], rows)
+    argv = ["fit", path, "--formula", "y ~ x + C(code) + np.log(x**2)"]  # numpy: np
+    status, whole, err = _run(capsys, *argv)
+    monkeypatch.setattr(_csv, "BLOCK_BYTES", 64)
+    assert status == 0 and err == ""
+    assert len(list(_csv.open_csv(str(path), ",")._batches(["x"], 64))) > 5
+    status, small, _ = _run(capsys, *argv)
+    assert status == 0
+    coefficients = re.compile(r"^(const|x|C\(code\)\S+|np.*\))\s+(\S+)\s+(\S+)$", re.M)
+    assert coefficients.findall(whole) == coefficients.findall(small)
+    names = [name for name, _, _ in coefficients.findall(whole)]
+    assert names == [
+        "const", "x", "C(code)[T.2]", "C(code)[T.a]", "C(code)[T.b]", "np.log(x ** 2)"
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "options, fragments",
     [
