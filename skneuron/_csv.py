@@ -65,13 +65,15 @@ class Numbers:
 
 @dataclasses.dataclass(frozen=True)
 class CSVFile:
-    """A CSV file's header, and where its data rows start (``skip``: the file's
-    lines up to the header's end)."""
+    """A CSV file's header, where its data rows start (``skip``: the file's
+    lines up to the header's end), and how long a row is (``row_bytes``, from the
+    header and the first data row: a block holds at least 8 such rows)."""
 
     path: str
     sep: str
     header: tuple[str, ...]
     skip: int
+    row_bytes: int = 0  # the longer of the header and the first data row
 
     def check_columns(self, names: Sequence[str], given_by: str) -> None:
         """Refuse names that are not columns of the file."""
@@ -247,7 +249,7 @@ class CSVFile:
                 read_options=pcsv.ReadOptions(
                     skip_rows=self.skip,
                     column_names=[str(k) for k in range(len(self.header))],
-                    block_size=block_bytes,
+                    block_size=max(block_bytes, 8 * self.row_bytes),
                     use_threads=False,
                 ),
                 parse_options=pcsv.ParseOptions(
@@ -266,7 +268,7 @@ class CSVFile:
         except pa.ArrowInvalid as exc:
             if ragged:
                 raise CommandError(self._ragged_message()) from None
-            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            if "utf8" in str(exc).lower():
                 raise CommandError(f"{self.path} is not a UTF-8 text file") from None
             raise CommandError(
                 f"{self.path} is not valid CSV: {_first_line(exc)}"
@@ -388,13 +390,14 @@ class CSVFile:
 def open_csv(path: str, sep: str) -> CSVFile:
     """The CSV file's header (its first non-blank row, of distinct names), after
     checking that a data row follows; file errors are bad input."""
-    header, skip, data = None, 0, False
+    header, skip, data, row_bytes = None, 0, False, 0
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
             reader = csv.reader(file, delimiter=sep)
             for row in reader:
                 if _blank(row):
                     continue
+                row_bytes = max(row_bytes, len(sep.join(row).encode()) + 1)
                 if header is not None:
                     data = True
                     break
@@ -418,7 +421,9 @@ def open_csv(path: str, sep: str) -> CSVFile:
             raise CommandError(f"{path} has two columns named {name!r}")
     if not data:
         raise CommandError(f"{path} has a header but no data rows")
-    return CSVFile(path=str(path), sep=sep, header=tuple(header), skip=skip)
+    return CSVFile(
+        path=str(path), sep=sep, header=tuple(header), skip=skip, row_bytes=row_bytes
+    )
 
 
 class _LateText(Exception):
