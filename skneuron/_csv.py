@@ -146,7 +146,7 @@ class CSVFile:
             )
         return Numbers(X, y, n_missing if missing == "drop" else 0)
 
-    def table(self, names: Sequence[str], *, missing: str = "raise") -> Any:
+    def table(self, names: Sequence[str], *, missing: str = "raise") -> tuple[Any, int]:
         """The named columns as a pandas DataFrame (for a formula), and the number
         of rows dropped: a column of numbers as float64, any other as strings;
         rows with missing values refused or dropped, as :meth:`numbers`. The

@@ -24,8 +24,8 @@ from skneuron._csv import CSVFile
 @dataclasses.dataclass(frozen=True)
 class FormulaData:
     """What a formula makes of a CSV file: ``X`` (without the intercept's
-    column), ``y``, the target's and the features' names, whether the formula has
-    an intercept, and the rows dropped for missing values."""
+    column), ``y``, the target's and the features' names (formulaic's), whether
+    the formula has an intercept, and the rows dropped for missing values."""
 
     X: np.ndarray
     y: np.ndarray
@@ -103,4 +103,5 @@ def formula_data(
     if not columns:
         raise CommandError(f"--formula {formula!r} has no feature besides the target")
     X = np.ascontiguousarray(rhs[columns].to_numpy(dtype=np.float64))
-    return FormulaData(X, y[:, 0].copy(), lhs[0], columns, fit_intercept, dropped)
+    target = str(matrices.lhs.columns[0])  # "y", or "np.log(y)", ...
+    return FormulaData(X, y[:, 0].copy(), target, columns, fit_intercept, dropped)
