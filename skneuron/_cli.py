@@ -7,9 +7,11 @@
   stderr); ``--save`` keeps the model for ``predict``;
 - ``predict MODEL.json DATA.csv``: predictions as CSV.
 
-CSV files are read with the standard library (pandas is not needed): a header row
-of column names, then numeric cells in the columns used. Bad input ends the
-command with one line on stderr, ``skneuron: error: ...``, and exit status 2.
+CSV files are read in blocks by :mod:`skneuron._csv` (pyarrow's streaming
+reader): a header row of column names, then numeric cells in the columns used
+(``--formula`` also takes text columns as categories, :mod:`skneuron._formula`).
+Bad input ends the command with one line on stderr, ``skneuron: error: ...``, and
+exit status 2.
 
 A model saved by ``fit --save`` is a JSON file of the linear model's numbers
 and names (see :mod:`skneuron._modelfile`): ``predict`` reads it as data, so
@@ -168,12 +170,27 @@ def _add_fit(commands):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument("data", metavar="DATA.csv", help="training data")
-    fit.add_argument("--target", metavar="NAME", help="column to predict (required)")
+    fit.add_argument(
+        "--target", metavar="NAME", help="column to predict (required, or --formula)"
+    )
     fit.add_argument(
         "--features",
         metavar="A,B,...",
         action="append",
         help="feature columns, comma-separated (default: every other column)",
+    )
+    fit.add_argument(
+        "--formula",
+        metavar='"Y ~ A + C(B)"',
+        help="target and features as a Wilkinson formula (formulaic's; needs "
+        'pip install "skneuron[formula]"), instead of --target and --features',
+    )
+    fit.add_argument(
+        "--missing",
+        choices=["raise", "drop"],
+        default="raise",
+        help="rows with missing values (empty cells, NA, ...): an error (raise) "
+        "or left out (drop)",
     )
     _add_training_options(fit)
     fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
@@ -300,21 +317,26 @@ def _fit(args) -> int:
     """``skneuron fit``: train, print the summary and the comparison, save."""
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
-    features = _fit_columns(args, table)
-    X = table.numeric(features)
-    y = table.numeric([args.target])[:, 0]
+    if args.formula is not None:
+        X, y, features, fit_intercept, dropped = _formula_data(args, table)
+    else:
+        features = _fit_columns(args, table)
+        numbers = table.numbers(features, args.target, missing=args.missing)
+        X, y, fit_intercept, dropped = numbers.X, numbers.y, True, numbers.dropped
     starts_tensorflow = "tensorflow" not in sys.modules
-    reg = _estimator(args, starts_tensorflow)
+    reg = _estimator(args, starts_tensorflow).set_params(fit_intercept=fit_intercept)
     _call(reg._validate_params, "fit")  # bad options: one line, nothing before
     text = _notes(args)  # stdout, or stderr under --output json
+    dropped = f" ({dropped} with missing values dropped)" if dropped else ""
     print(  # before training's progress bar and warnings
-        f"{args.data}: {len(y)} rows; target column {args.target!r}; "
+        f"{args.data}: {len(y)} rows{dropped}; target column {args.target!r}; "
         f"{len(features)} feature{'s' * (len(features) > 1)}",
         file=text,
     )
     with contextlib.redirect_stdout(text):  # the progress bar
         elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
-    reference = reference_fit(args.loss, X, y, reg.epsilon)
+    # X is not needed after this: LinearRegression may centre it in place
+    reference = reference_fit(args.loss, X, y, reg.epsilon, fit_intercept)
     results, note = _summary(reg, features, args.target)
     if args.output == "json":
         _save_outputs(args, reg, features)
@@ -403,6 +425,20 @@ def _fit_columns(args, table):
     return features
 
 
+def _formula_data(args, table):
+    """X, y, the coefficients' names, whether to fit an intercept and the rows
+    dropped, from --formula (formulaic's model matrices); sets ``args.target``
+    to the formula's left-hand side."""
+    from skneuron._formula import formula_data
+
+    data = formula_data(
+        args.formula, table, target=args.target, features=args.features,
+        missing=args.missing,
+    )  # fmt: skip
+    args.target = data.target
+    return data.X, data.y, data.features, data.fit_intercept, data.dropped
+
+
 def _estimator(args, starts_tensorflow):
     """The estimator the options describe, with a progress bar if asked for (by
     default when standard output is a terminal)."""
@@ -432,7 +468,7 @@ def _summary(reg, features, target):
             results = reg.summary()
     except ValueError as exc:
         return None, str(exc)
-    names = ("const", *features)
+    names = ("const", *features) if reg.fit_intercept else tuple(features)
     return dataclasses.replace(results, names=names, target_name=target), None
 
 
@@ -595,94 +631,12 @@ def _separator(sep):
     return sep
 
 
-@dataclasses.dataclass
-class _Table:
-    """A CSV file as text: its header and data rows, with their file lines."""
-
-    path: str
-    header: list
-    rows: list
-    lines: list
-
-    def check_columns(self, names, given_by):
-        """Refuse names that are not columns of the file."""
-        missing = [name for name in names if name not in self.header]
-        if missing:
-            which = ", ".join(repr(name) for name in missing)
-            hint = " (is --sep right?)" if len(self.header) == 1 else ""
-            raise CommandError(
-                f"{self.path} has no column {which} (named by {given_by}); its "
-                f"columns are {_listing(self.header)}{hint}"
-            )
-
-    def numeric(self, names):
-        """The named columns as a float array; the first bad cell is an error."""
-        index = [self.header.index(name) for name in names]
-        values = np.empty((len(self.rows), len(index)))
-        for i, row in enumerate(self.rows):
-            for j, k in enumerate(index):
-                cell = row[k].strip()
-                try:
-                    value = float(cell)
-                except ValueError:
-                    value = np.nan
-                if not np.isfinite(value):
-                    what = "an empty cell" if not cell else f"{cell!r}"
-                    raise CommandError(
-                        f"column {names[j]!r} of {self.path} needs numbers, but has "
-                        f"{what} in data row {i + 1} (file line {self.lines[i]})"
-                    )
-                values[i, j] = value
-        return values
-
-
 def _read_csv(path, sep):
-    """The CSV file as a :class:`_Table`: a header of distinct names, then data
-    rows as long as the header (blank lines skipped)."""
-    records = _records(path, sep)
-    if not records:
-        raise CommandError(f"{path} is empty: expected a header row, then data rows")
-    header = [name.strip() for name in records[0][1]]
-    for k, name in enumerate(header):
-        if not name:
-            raise CommandError(f"column {k + 1} of the header of {path} has no name")
-        if header.index(name) != k:
-            raise CommandError(f"{path} has two columns named {name!r}")
-    data = records[1:]
-    if not data:
-        raise CommandError(f"{path} has a header but no data rows")
-    for line, row in data:
-        if len(row) != len(header):
-            raise CommandError(
-                f"{path} line {line} has {len(row)} fields, but the header has "
-                f"{len(header)} (is --sep right?)"
-            )
-    return _Table(
-        path=str(path),
-        header=header,
-        rows=[row for _, row in data],
-        lines=[line for line, _ in data],
-    )
+    """The CSV file's header, as a :class:`skneuron._csv.CSVFile` that reads its
+    columns in blocks."""
+    from skneuron._csv import open_csv
 
-
-def _records(path, sep):
-    """The file's non-blank rows, each with its line number; file errors are bad
-    input."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file, delimiter=sep)
-            records = [(reader.line_num, row) for row in reader if row]
-    except FileNotFoundError:
-        raise CommandError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path} is a directory, not a CSV file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not a UTF-8 text file") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path} is not valid CSV: {exc}") from None
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [(line, row) for line, row in records if any(c.strip() for c in row)]
+    return open_csv(path, sep)
 
 
 def _listing(names, limit=20):

@@ -55,17 +55,22 @@ class Reference:
         return type(self.estimator).__name__
 
 
-def reference_fit(loss: str, X: np.ndarray, y: np.ndarray, epsilon: float) -> Reference:
+def reference_fit(
+    loss: str, X: np.ndarray, y: np.ndarray, epsilon: float, fit_intercept: bool = True
+) -> Reference:
     """The scikit-learn estimator that minimizes ``loss`` on X and y (see the module
-    docstring), fitted; its warnings (it only serves for comparison) ignored."""
+    docstring), with an intercept or not, fitted; its warnings (it only serves for
+    comparison) ignored. X may be changed (LinearRegression centres it in place)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         if loss == "huber":
-            return _huber(X, y, epsilon)
+            return _huber(X, y, epsilon, fit_intercept)
         if loss == "absolute_error":
             from sklearn.linear_model import QuantileRegressor
 
-            reg = QuantileRegressor(quantile=0.5, alpha=0.0, solver="highs")
+            reg = QuantileRegressor(
+                quantile=0.5, alpha=0.0, solver="highs", fit_intercept=fit_intercept
+            )
             seconds = _timed(reg, X, y)
             return Reference(
                 reg,
@@ -75,7 +80,7 @@ def reference_fit(loss: str, X: np.ndarray, y: np.ndarray, epsilon: float) -> Re
             )
         from sklearn.linear_model import LinearRegression
 
-        reg = LinearRegression()
+        reg = LinearRegression(fit_intercept=fit_intercept, copy_X=False)
         return Reference(reg, _timed(reg, X, y))
 
 
@@ -85,18 +90,25 @@ def _timed(reg, X, y):
     return time.perf_counter() - start
 
 
-def _huber(X, y, delta):
+def _huber(X, y, delta, fit_intercept):
     """HuberRegressor(alpha=0) with ``epsilon * scale_ == delta`` where it can be."""
     from scipy.optimize import brentq
     from sklearn.linear_model import HuberRegressor
 
     # fitted on standardized columns (its L-BFGS converges on them), mapped back
-    mean, std = X.mean(axis=0), X.std(axis=0)
+    mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
+    std = X.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     Z = (X - mean) / std
 
     def fit(epsilon):
-        reg = HuberRegressor(epsilon=epsilon, alpha=0.0, max_iter=1000, tol=1e-10)
+        reg = HuberRegressor(
+            epsilon=epsilon,
+            alpha=0.0,
+            max_iter=1000,
+            tol=1e-10,
+            fit_intercept=fit_intercept,
+        )
         return reg.fit(Z, y)
 
     def gap(epsilon):
