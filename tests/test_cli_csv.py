@@ -9,13 +9,13 @@ the same numbers and the same fit.
 import csv
 import re
 
-import joblib
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
 from skneuron import _csv
 from skneuron._cli import main
+from skneuron._modelfile import SavedModel, read_model, write_model
 
 pytestmark = pytest.mark.slow  # fits start TensorFlow
 
@@ -96,19 +96,21 @@ def test_formula_matches_statsmodels(sales, tmp_path, capsys, formula):
     import pandas as pd
     import statsmodels.formula.api as smf
 
-    model = tmp_path / "m.joblib"
+    model = tmp_path / "m.json"
     status, out, err = _run(capsys, "fit", sales, "--formula", formula, "--save", model)
     assert status == 0 and err == "", err
     assert out.startswith(f"{sales}: 120 rows; target column 'sales'")
-    payload = joblib.load(model)
-    reg, names = payload["model"], payload["features"]
+    saved = read_model(model)
+    names = list(saved.features)
     ols = smf.ols(formula, pd.read_csv(sales)).fit()
     intercept = "Intercept" in ols.params.index
-    assert reg.fit_intercept is intercept and payload["target"] == "sales"
+    assert saved.formula == formula and saved.target == "sales"
     assert sorted(names) == sorted(n for n in ols.params.index if n != "Intercept")
-    np.testing.assert_allclose(reg.coef_, ols.params[names].to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(saved.coef, ols.params[names].to_numpy(), rtol=1e-8)
     if intercept:
-        assert reg.intercept_ == pytest.approx(ols.params["Intercept"], rel=1e-8)
+        assert saved.intercept == pytest.approx(ols.params["Intercept"], rel=1e-8)
+    else:
+        assert saved.intercept == 0.0
     assert "C(shop)[T.north]" in out if intercept else "C(shop)[north]" in out
 
 
@@ -244,11 +246,11 @@ def test_predict_refuses_text_and_missing_values_without_fit_advice(tmp_path, ca
     from skneuron import NeuronRegressor
 
     reg = NeuronRegressor(epochs=3, tol=None).fit([[0.0, 1], [1, 0], [2, 2]], [0, 1, 2])
-    joblib.dump(reg, tmp_path / "bare.joblib")
+    write_model(SavedModel.from_estimator(reg, ["a", "b"], "y"), tmp_path / "m.json")
     (tmp_path / "text.csv").write_text("a,b\n1,2\n١,3\n", encoding="utf-8")
     (tmp_path / "hole.csv").write_text("a,b\n1,2\n,3\n")
     for name, fragment in [("text.csv", "holds text"), ("hole.csv", "missing")]:
-        result = _run(capsys, "predict", tmp_path / "bare.joblib", tmp_path / name)
+        result = _run(capsys, "predict", tmp_path / "m.json", tmp_path / name)
         assert_one_line_error(*result, "column 'a'", fragment, "data row 2")
         assert "--" not in result[2]  # predict has no --features nor --missing
 
