@@ -160,18 +160,7 @@ def run(
     )
     progress.close(result.n_epochs)
     if result.stop is Stop.DIVERGED:
-        losses = plan.to_y_units(result.losses)
-        went = (
-            f"went from {losses[0]:.3g} to {losses[-1]:.3g}"
-            if len(losses) > 1
-            else f"reached {losses[-1]:.3g}"
-        )
-        raise ValueError(
-            f"Training diverged: the loss {went} with "
-            f"optimizer={training.optimizer!r} and "
-            f"learning_rate={training.learning_rate!r}. Use a smaller learning_rate "
-            "(or the default 'auto')."
-        )
+        raise _diverged(training, plan.to_y_units(result.losses))
     tested = any(stage.tol is not None for stage in plan.schedule.stages)
     if tested and result.stop is Stop.MAX_EPOCHS:
         warnings.warn(
@@ -324,6 +313,21 @@ def warn_unresolved(plan: Plan) -> None:
 # the frames between a warning here and the estimator's caller: this function,
 # fit (or partial_fit), its all-or-nothing guard, scikit-learn's _fit_context
 _CALLER = 5
+
+
+def _diverged(training: Training, losses: list[float]) -> ValueError:
+    """The error for a fit whose loss (per epoch, in y's units) diverged."""
+    went = (
+        f"went from {losses[0]:.3g} to {losses[-1]:.3g}"
+        if len(losses) > 1
+        else f"reached {losses[-1]:.3g}"
+    )
+    return ValueError(
+        f"Training diverged: the loss {went} with "
+        f"optimizer={training.optimizer!r} and "
+        f"learning_rate={training.learning_rate!r}. Use a smaller learning_rate "
+        "(or the default 'auto')."
+    )
 
 
 def _advice(training):

@@ -123,15 +123,7 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     sums = source.train_on_sums(settings, shape)
     moments = _moments(source, checked, settings, train, sums)
     singular = singular_values(moments, checked, train, settings.fit_intercept)
-    scaling = units(moments, settings)
-    factor = None
-    if sums and _factor_pays(settings, moments):
-        c, rows = checked, None if isinstance(train, slice) else train
-        standard = moments.scaling(settings.fit_intercept)  # per column, always
-        factor = source.factor(c.X, c.Y, c.sample_weight, rows, standard)
-        scaling = standard if factor is not None else scaling
-    if not (sums or source.centres_rows):  # sparse rows: scaled, not centred
-        scaling = replace(scaling, X_offset=np.zeros_like(scaling.X_offset))
+    scaling, factor = _units_and_factor(source, checked, settings, moments, train, sums)
     form = _summed if sums else _standardized
     data, validation = form(
         source, checked, (train, val), moments, scaling, settings.fit_intercept
@@ -140,7 +132,8 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
     rank = int((singular > cutoff).sum())
     if factor is not None:  # the rank, once, from the factor: its round-off's
         rank = factor.rank(round_off(scaling, moments.count))
-        singular = factor.singular_values(scaling, moments.weight * c.weight_scale)
+        weight = moments.weight * checked.weight_scale
+        singular = factor.singular_values(scaling, weight)
         scaling, data = Preconditioned.of(scaling, factor, data, rank)
         if validation is not None:
             validation = scaling.gram(validation)
@@ -161,6 +154,29 @@ def prepare(source: Source, checked: Checked, settings: Settings) -> Prepared:
         checked=checked,
         train=train,
     )
+
+
+def _units_and_factor(
+    source: Source,
+    checked: Checked,
+    settings: Settings,
+    moments: Moments,
+    train: Any,
+    sums: bool,
+) -> tuple[_Standardized, Factor | None]:
+    """The units the neuron trains in (:func:`units`), and the triangular factor
+    of the training rows where it pays (:func:`_factor_pays`; the units are then
+    the columns' own standardization, which it is taken in). Rows trained on by a
+    source that does not centre them (sparse) are only scaled."""
+    scaling, factor = units(moments, settings), None
+    if sums and _factor_pays(settings, moments):
+        c, rows = checked, None if isinstance(train, slice) else train
+        standard = moments.scaling(settings.fit_intercept)  # per column, always
+        factor = source.factor(c.X, c.Y, c.sample_weight, rows, standard)
+        scaling = standard
+    if not (sums or source.centres_rows):  # sparse rows: scaled, not centred
+        scaling = replace(scaling, X_offset=np.zeros_like(scaling.X_offset))
+    return scaling, factor
 
 
 def _factor_pays(settings: Settings, moments: Moments) -> bool:
