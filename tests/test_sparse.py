@@ -339,6 +339,7 @@ def test_settings_that_train_on_rows_reach_the_dense_copys_optimum(
          "learning_rate": 0.01, "random_state": 0},
     ],
 )  # fmt: skip
+@pytest.mark.slow
 def test_fixed_epochs_on_sparse_rows_fit_as_well_as_the_dense_copy(data, params):
     """A fixed budget (no convergence test) on the packed rows: the mean loss
     reached is within 1 % of the dense copy's, whose path differs (other units)."""
@@ -423,7 +424,26 @@ def test_large_sparse_x_is_never_densified(large, monkeypatch):
     reg = NeuronRegressor(validation_split=0.1, random_state=0).fit(X, y)
     assert reg.coef_.shape == (X.shape[1],) and np.isfinite(reg.coef_).all()
     assert reg.score(X, y) > 0.99
-    reg = NeuronRegressor(loss="huber", epsilon=0.05).fit(X, y)  # on the rows
+
+
+@pytest.mark.slow
+def test_large_sparse_x_trains_on_its_rows_packed(large, monkeypatch):
+    """The Huber loss trains on the rows, packed: no toarray or todense of more
+    rows than a block, and memory of the rows times the fullest row's values."""
+    X, y = large
+
+    def refuse(method):
+        def guarded(self, *args, **kwargs):
+            if self.shape[0] * self.shape[1] > 1 << 20:
+                raise AssertionError(f"{method.__name__} of a {self.shape} matrix")
+            return method(self, *args, **kwargs)
+
+        return guarded
+
+    for cls in FORMATS.values():
+        for name in ("toarray", "todense"):
+            monkeypatch.setattr(cls, name, refuse(getattr(cls, name)))
+    reg = NeuronRegressor(loss="huber", epsilon=0.05).fit(X, y)
     assert reg.score(X, y) > 0.99
 
 
