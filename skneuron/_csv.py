@@ -110,41 +110,23 @@ class CSVFile:
         block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
         names = [*features, *([target] if target is not None else [])]
         gathered = _Gathered(self.path, len(features), block_bytes)
-        holes, first, start, n_missing = np.zeros(len(names), int), None, 0, 0
+        holes, start = _Holes(names), 0
         for batch in self._batches(names, block_bytes):
-            values = np.empty((batch.num_rows, len(names)))
-            for j, column in enumerate(batch.columns):
-                values[:, j] = self._floats(column, start, names, batch, target)
-            self._check_finite(values, start, names, batch.columns)
-            hole = np.isnan(values)
-            rows = hole.any(axis=1)
-            if rows.any():
-                n_missing += int(rows.sum())
-                holes += hole.sum(axis=0)
-                if first is None:
-                    i, j = (int(k) for k in np.argwhere(hole)[0])
-                    cell = batch.column(j)[i].as_py().strip()
-                    first = (start + i, names[j], cell)
-                if missing == "drop":
-                    values = values[~rows]
-            if missing == "drop" or n_missing == 0:
+            values = self._block_floats(batch, start, names, target)
+            rows = holes.add(np.isnan(values), start, batch.columns)
+            if missing == "drop" and rows.any():
+                values = values[~rows]
+            if missing == "drop" or holes.n_rows == 0:
                 gathered.add(values)
             start += batch.num_rows
-        if start == 0:
-            raise CommandError(f"{self.path} has a header but no data rows")
-        if n_missing and missing != "drop":
-            message = self._missing_message(names, holes, n_missing, first)
-            if missing == "refuse":
-                message = message.split("; leave those rows out")[0]
-            raise CommandError(message)
+        self._check_rows(start, holes, None if missing == "drop" else missing)
         X, y = gathered.X, gathered.y if target is not None else None
         if not len(X):
             raise CommandError(
                 f"every data row of {self.path} has a missing value in "
-                f"{_columns([n for n, h in zip(names, holes, strict=True) if h])}: "
-                "no rows are left to fit"
+                f"{_columns(holes.columns)}: no rows are left to fit"
             )
-        return Numbers(X, y, n_missing if missing == "drop" else 0)
+        return Numbers(X, y, holes.n_rows if missing == "drop" else 0)
 
     def table(self, names: Sequence[str], *, missing: str = "raise") -> tuple[Any, int]:
         """The named columns as a pandas DataFrame (for a formula), and the number
@@ -162,69 +144,56 @@ class CSVFile:
         """:meth:`table`, the columns in ``text`` (and those with text in the
         first block) kept as strings; :class:`_LateText` for a column that has
         text in a later block only."""
-        import pandas as pd
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         parts = {name: [] for name in names}
-        holes, first, start, n_missing = np.zeros(len(names), int), None, 0, 0
+        holes, start = _Holes(names), 0
         for batch in self._batches(names, BLOCK_BYTES):
-            columns = [pc.utf8_trim_whitespace(column) for column in batch.columns]
-            missing_cells = [
-                pc.is_in(column, value_set=pa.array(MISSING)) for column in columns
-            ]
-            hole = np.column_stack(
-                [cells.to_numpy(zero_copy_only=False) for cells in missing_cells]
-            )
-            values = {}
-            for name, column, cells in zip(names, columns, missing_cells, strict=True):
-                if name not in text:
-                    column = pc.if_else(cells, pa.scalar(None, pa.string()), column)
-                    try:
-                        values[name] = pc.cast(column, pa.float64()).to_numpy(
-                            zero_copy_only=False
-                        )
-                    except pa.ArrowInvalid:
-                        if start:
-                            raise _LateText(name) from None
-                        text.add(name)
-                if name in text:
-                    values[name] = column
-            for name, column in zip(names, columns, strict=True):
-                if name not in text:
-                    self._check_finite(values[name][:, None], start, [name], [column])
-            rows = hole.any(axis=1)
-            if rows.any():
-                n_missing += int(rows.sum())
-                holes += hole.sum(axis=0)
-                if first is None:
-                    i, j = (int(k) for k in np.argwhere(hole)[0])
-                    first = (start + i, names[j], columns[j][i].as_py())
+            columns, missing_cells, hole = _trimmed(batch)
+            values = self._table_block(names, columns, missing_cells, start, text)
+            rows = holes.add(hole, start, columns)
             for name in names:
-                kept = values[name]
-                if name in text:
-                    parts[name].append(kept.filter(pa.array(~rows)))
-                else:
-                    parts[name].append(kept[~rows] if rows.any() else kept)
+                parts[name].append(_kept_rows(values[name], rows, name in text))
             start += batch.num_rows
-        if start == 0:
-            raise CommandError(f"{self.path} has a header but no data rows")
-        if n_missing and missing == "raise":
-            raise CommandError(self._missing_message(names, holes, n_missing, first))
-        frame = {}
-        for name in names:
-            if name in text:
-                column = pa.chunked_array(parts.pop(name), pa.string())
-                frame[name] = column.to_numpy(zero_copy_only=False).astype(str)
-            else:
-                frame[name] = np.concatenate(parts.pop(name))
-        frame = pd.DataFrame(frame, copy=False)
+        self._check_rows(start, holes, "raise" if missing == "raise" else None)
+        frame = _frame(names, parts, text)
         if not len(frame):
             raise CommandError(
                 f"every data row of {self.path} has a missing value: no rows are "
                 "left to fit"
             )
-        return frame, n_missing if missing == "drop" else 0
+        return frame, holes.n_rows if missing == "drop" else 0
+
+    def _table_block(self, names, columns, missing_cells, start, text) -> dict:
+        """A block's columns (spaces trimmed) by name, as :meth:`_table` keeps
+        them: float64 arrays, or strings for the columns in ``text``; infinite
+        values refused."""
+        values = {}
+        for name, column, cells in zip(names, columns, missing_cells, strict=True):
+            values[name] = _table_column(name, column, cells, start, text)
+        for name, column in zip(names, columns, strict=True):
+            if name not in text:
+                self._check_finite(values[name][:, None], start, [name], [column])
+        return values
+
+    def _block_floats(self, batch, start, names, target) -> np.ndarray:
+        """A block's columns as float64, rows by columns, missing values as NaN;
+        text and infinite values refused."""
+        values = np.empty((batch.num_rows, len(names)))
+        for j, column in enumerate(batch.columns):
+            values[:, j] = self._floats(column, start, names, batch, target)
+        self._check_finite(values, start, names, batch.columns)
+        return values
+
+    def _check_rows(self, start, holes, missing) -> None:
+        """Refuse a file without data rows (``start`` rows were read), and one
+        with missing values unless ``missing`` is None (``"refuse"``: without
+        the advice to drop them)."""
+        if start == 0:
+            raise CommandError(f"{self.path} has a header but no data rows")
+        if holes.n_rows and missing is not None:
+            message = self._missing_message(holes)
+            if missing == "refuse":
+                message = message.split("; leave those rows out")[0]
+            raise CommandError(message)
 
     # -- reading -------------------------------------------------------------
     def _batches(self, names: Sequence[str], block_bytes: int) -> Iterator[Any]:
@@ -232,9 +201,7 @@ class CSVFile:
         batches); a row with another number of fields than the header is an
         error naming its line."""
         import pyarrow as pa
-        import pyarrow.csv as pcsv
 
-        keys = [str(self.header.index(name)) for name in names]
         ragged = []
 
         def invalid(row):
@@ -244,39 +211,41 @@ class CSVFile:
             return "error"
 
         try:
-            reader = pcsv.open_csv(
-                self.path,
-                read_options=pcsv.ReadOptions(
-                    skip_rows=self.skip,
-                    column_names=[str(k) for k in range(len(self.header))],
-                    block_size=max(block_bytes, 8 * self.row_bytes),
-                    use_threads=False,
-                ),
-                parse_options=pcsv.ParseOptions(
-                    delimiter=self.sep,
-                    newlines_in_values=True,
-                    invalid_row_handler=invalid,
-                ),
-                convert_options=pcsv.ConvertOptions(
-                    include_columns=keys,
-                    column_types=dict.fromkeys(keys, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-            yield from reader
+            yield from self._reader(names, block_bytes, invalid)
         except pa.ArrowInvalid as exc:
-            if ragged:
-                raise CommandError(self._ragged_message()) from None
-            if "utf8" in str(exc).lower():
-                raise CommandError(f"{self.path} is not a UTF-8 text file") from None
-            raise CommandError(
-                f"{self.path} is not valid CSV: {_first_line(exc)}"
-            ) from None
+            raise CommandError(self._invalid_message(exc, ragged)) from None
         except OSError as exc:
             raise CommandError(
                 f"cannot read {self.path}: {exc.strerror or exc}"
             ) from None
+
+    def _reader(self, names, block_bytes, invalid) -> Any:
+        """pyarrow's streaming reader of the named columns, as text, skipping the
+        lines up to the header; ``invalid`` handles rows of other lengths."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        keys = [str(self.header.index(name)) for name in names]
+        return pcsv.open_csv(
+            self.path,
+            read_options=pcsv.ReadOptions(
+                skip_rows=self.skip,
+                column_names=[str(k) for k in range(len(self.header))],
+                block_size=max(block_bytes, 8 * self.row_bytes),
+                use_threads=False,
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=self.sep,
+                newlines_in_values=True,
+                invalid_row_handler=invalid,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                include_columns=keys,
+                column_types=dict.fromkeys(keys, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
 
     def _floats(self, column, start, names, batch, target) -> np.ndarray:
         """One column of a block as float64, missing values as NaN; text is an
@@ -341,13 +310,22 @@ class CSVFile:
             f"{_columns(text)} of {self.path} {they} text, not numbers ({first}){hint}"
         )
 
-    def _missing_message(self, names, holes, n_missing, first) -> str:
+    def _invalid_message(self, exc, ragged) -> str:
+        """What pyarrow's ``exc`` means: a row of another length (if ``ragged``
+        holds one), text that is not UTF-8, or else invalid CSV."""
+        if ragged:
+            return self._ragged_message()
+        if "utf8" in str(exc).lower():
+            return f"{self.path} is not a UTF-8 text file"
+        return f"{self.path} is not valid CSV: {_first_line(exc)}"
+
+    def _missing_message(self, holes) -> str:
         """The columns with missing values, how many rows have some, the first
         one, and what to do."""
-        columns = [name for name, count in zip(names, holes, strict=True) if count]
+        columns, n_missing = holes.columns, holes.n_rows
         have = "has" if len(columns) == 1 else "have"
         rows = f"{n_missing} row{'s' * (n_missing > 1)}"
-        i, _, cell = first
+        i, _, cell = holes.first
         what = "an empty cell" if not cell else f"{cell!r}"
         return (
             f"{_columns(columns)} of {self.path} {have} missing values in {rows} "
@@ -432,6 +410,95 @@ class _LateText(Exception):
     def __init__(self, name):
         super().__init__(name)
         self.name = name
+
+
+class _Holes:
+    """The missing values of blocks of rows: how many each column has, how many
+    rows have some, and the first one (data row, column, cell)."""
+
+    def __init__(self, names):
+        self.names = names
+        self.counts = np.zeros(len(names), int)
+        self.n_rows = 0
+        self.first = None
+
+    def add(self, hole, start, columns):
+        """Count a block's missing cells (``hole``, rows by columns; the block
+        starts at data row ``start``, ``columns`` are its cells as text); the
+        rows that have some."""
+        rows = hole.any(axis=1)
+        if rows.any():
+            self.n_rows += int(rows.sum())
+            self.counts += hole.sum(axis=0)
+            if self.first is None:
+                i, j = (int(k) for k in np.argwhere(hole)[0])
+                cell = columns[j][i].as_py().strip()
+                self.first = (start + i, self.names[j], cell)
+        return rows
+
+    @property
+    def columns(self):
+        """The names of the columns with missing values."""
+        return [n for n, c in zip(self.names, self.counts, strict=True) if c]
+
+
+def _trimmed(batch):
+    """A block's columns with spaces trimmed, their missing cells (boolean
+    arrays), and those as a numpy array, rows by columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = [pc.utf8_trim_whitespace(column) for column in batch.columns]
+    missing_cells = [
+        pc.is_in(column, value_set=pa.array(MISSING)) for column in columns
+    ]
+    hole = np.column_stack(
+        [cells.to_numpy(zero_copy_only=False) for cells in missing_cells]
+    )
+    return columns, missing_cells, hole
+
+
+def _table_column(name, column, cells, start, text):
+    """One trimmed column of a block as float64 (``cells``, its missing ones, as
+    NaN), or as it is if in ``text``; text in the first block adds the column to
+    ``text``, text in a later one is :class:`_LateText`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if name not in text:
+        column = pc.if_else(cells, pa.scalar(None, pa.string()), column)
+        try:
+            return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:
+            if start:
+                raise _LateText(name) from None
+            text.add(name)
+    return column
+
+
+def _kept_rows(values, rows, is_text):
+    """A block's column without the ``rows`` that have missing values."""
+    import pyarrow as pa
+
+    if is_text:
+        return values.filter(pa.array(~rows))
+    return values[~rows] if rows.any() else values
+
+
+def _frame(names, parts, text):
+    """The blocks of each column in ``parts`` (emptied) as a pandas DataFrame:
+    the columns in ``text`` as strings, the others as float64."""
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = {}
+    for name in names:
+        if name in text:
+            column = pa.chunked_array(parts.pop(name), pa.string())
+            frame[name] = column.to_numpy(zero_copy_only=False).astype(str)
+        else:
+            frame[name] = np.concatenate(parts.pop(name))
+    return pd.DataFrame(frame, copy=False)
 
 
 class _Gathered:

@@ -46,16 +46,43 @@ def formula_data(
     """The model matrices of ``formula`` on the columns of ``table``; ``target``
     (--target), if given, must be the formula's left-hand side, and
     ``features`` (--features) must not be given."""
+    Formula, model_matrix = _formulaic()
+    if features:
+        raise CommandError(
+            "--formula and --features both choose the features: give one of them"
+        )
+    parsed = _parse(formula, Formula)
+    names = [name for name in table.header if name in parsed.required_variables]
+    lhs = _lhs_column(formula, parsed, table, target)
+    frame, dropped = table.table(names, missing=missing)
+    if frame[lhs].dtype != np.float64:
+        example = frame[lhs].iloc[0]
+        raise CommandError(
+            f"the target {lhs!r} of --formula holds text, not numbers (such as "
+            f"{example!r})"
+        )
+    try:
+        matrices = model_matrix(parsed, frame)
+    except Exception as exc:  # formulaic's errors (unknown names, ...)
+        raise CommandError(
+            f"--formula {formula!r} failed: {_first_line(exc)}"
+        ) from None
+    return _from_matrices(formula, matrices, dropped)
+
+
+def _formulaic():
+    """formulaic's ``Formula`` and ``model_matrix``, or advice to install it."""
     try:
         from formulaic import Formula, model_matrix
     except ImportError:
         raise CommandError(
             '--formula needs formulaic: pip install "skneuron[formula]"'
         ) from None
-    if features:
-        raise CommandError(
-            "--formula and --features both choose the features: give one of them"
-        )
+    return Formula, model_matrix
+
+
+def _parse(formula, Formula):
+    """``formula`` parsed, refused if not a formula or without a target."""
     try:
         parsed = Formula(formula)
     except Exception as exc:  # formulaic's syntax errors
@@ -66,7 +93,12 @@ def formula_data(
         raise CommandError(
             f'--formula {formula!r} has no target: write it as "y ~ a + b"'
         )
-    names = [name for name in table.header if name in parsed.required_variables]
+    return parsed
+
+
+def _lhs_column(formula, parsed, table, target):
+    """The one column of ``table`` that the formula's left-hand side names,
+    which --target (``target``), if given, must be."""
     lhs = [name for name in table.header if name in parsed.lhs.required_variables]
     if len(lhs) != 1:
         raise CommandError(
@@ -78,19 +110,12 @@ def formula_data(
             f"--target {target!r} is not the target of --formula {formula!r} "
             f"({lhs[0]!r}): give one of them"
         )
-    frame, dropped = table.table(names, missing=missing)
-    if frame[lhs[0]].dtype != np.float64:
-        example = frame[lhs[0]].iloc[0]
-        raise CommandError(
-            f"the target {lhs[0]!r} of --formula holds text, not numbers (such as "
-            f"{example!r})"
-        )
-    try:
-        matrices = model_matrix(parsed, frame)
-    except Exception as exc:  # formulaic's errors (unknown names, ...)
-        raise CommandError(
-            f"--formula {formula!r} failed: {_first_line(exc)}"
-        ) from None
+    return lhs[0]
+
+
+def _from_matrices(formula, matrices, dropped) -> FormulaData:
+    """X and y from formulaic's model matrices: one target column, at least one
+    feature besides the intercept."""
     y = np.asarray(matrices.lhs, dtype=np.float64)
     if y.ndim != 2 or y.shape[1] != 1:
         raise CommandError(
