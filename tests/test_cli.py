@@ -5,7 +5,6 @@ Commands run in-process through ``main`` (fast); two run as subprocesses to chec
 """
 
 import contextlib
-import csv
 import doctest
 import importlib.util
 import io
@@ -20,6 +19,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from _cli_helpers import assert_one_line_error, run, write_csv
 from sklearn.linear_model import LinearRegression
 
 from skneuron import NeuronRegressor
@@ -28,31 +28,6 @@ from skneuron._cli import SAVED_FORMAT, main
 pytestmark = pytest.mark.slow  # the command in fresh processes
 
 ROOT = Path(__file__).parents[1]
-
-
-def _write_csv(path, header, rows, sep=","):
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file, delimiter=sep)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_one_line_error(status, out, err, *fragments):
-    assert status == 2
-    assert out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("skneuron: error: ")
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +40,8 @@ def workdir(tmp_path_factory, diabetes):
         [*(repr(float(v)) for v in x), repr(float(t)), f"patient {i}"]
         for i, (x, t) in enumerate(zip(X, y, strict=True))
     ]
-    _write_csv(path / "diabetes.csv", [*names, "progression", "note"], rows)
-    _write_csv(path / "new.csv", names[::-1], [x[::-1] for x in X[:7]])
+    write_csv(path / "diabetes.csv", [*names, "progression", "note"], rows)
+    write_csv(path / "new.csv", names[::-1], [x[::-1] for x in X[:7]])
     return path, names
 
 
@@ -125,7 +100,7 @@ def test_saved_model_and_plot(fitted, workdir):
 
 def test_predict_selects_columns_by_name(fitted, workdir, capsys, diabetes):
     path, _ = workdir
-    status, out, err = _run(capsys, "predict", path / "model.json", path / "new.csv")
+    status, out, err = run(capsys, "predict", path / "model.json", path / "new.csv")
     assert status == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "progression" and len(lines) == 8
@@ -133,13 +108,13 @@ def test_predict_selects_columns_by_name(fitted, workdir, capsys, diabetes):
     expected = LinearRegression().fit(X, y).predict(X[:7])
     np.testing.assert_allclose([float(v) for v in lines[1:]], expected, rtol=1e-8)
     # --out and --sep
-    _write_csv(
+    write_csv(
         path / "new.tsv",
         ["bmi", "age", "sex", "bp", "s1", "s2", "s3", "s4", "s5", "s6"],
         [x[[2, 0, 1, 3, 4, 5, 6, 7, 8, 9]] for x in X[:7]],
         "\t",
     )
-    status, out, err = _run(
+    status, out, err = run(
         capsys,
         "predict",
         path / "model.json",
@@ -158,8 +133,8 @@ def test_predict_selects_columns_by_name(fitted, workdir, capsys, diabetes):
 def test_predict_accepts_a_bare_estimator(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial1"]
     joblib.dump(NeuronRegressor().fit(X, y), tmp_path / "bare.joblib")
-    _write_csv(tmp_path / "x.csv", ["x"], [[0.0], [10.0]])
-    status, out, err = _run(
+    write_csv(tmp_path / "x.csv", ["x"], [[0.0], [10.0]])
+    status, out, err = run(
         capsys,
         "predict",
         tmp_path / "bare.joblib",
@@ -174,8 +149,8 @@ def test_predict_accepts_a_bare_estimator(tmp_path, capsys, tutorials):
 
 def test_penalty_prints_coefficients_and_a_note(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial4"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]), ";")
-    status, out, err = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]), ";")
+    status, out, err = run(
         capsys,
         "fit",
         tmp_path / "t.csv",
@@ -196,8 +171,8 @@ def test_penalty_prints_coefficients_and_a_note(tmp_path, capsys, tutorials):
 
 def test_warnings_are_one_line_each(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial4"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, err = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, err = run(
         capsys,
         "fit",
         tmp_path / "t.csv",
@@ -219,8 +194,8 @@ def test_warnings_are_one_line_each(tmp_path, capsys, tutorials):
 
 def test_progress_bar_on_request(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial2"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, _ = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = run(
         capsys,
         "fit",
         tmp_path / "t.csv",
@@ -231,12 +206,12 @@ def test_progress_bar_on_request(tmp_path, capsys, tutorials):
         "50",
     )
     assert status == 0 and "loss:" in out  # Keras' Progbar
-    status, out, _ = _run(capsys, "fit", tmp_path / "t.csv", "--target", "y")
+    status, out, _ = run(capsys, "fit", tmp_path / "t.csv", "--target", "y")
     assert status == 0 and "loss:" not in out  # not a terminal: no bar
 
 
 def test_demo_without_arguments(capsys):
-    status, out, err = _run(capsys)
+    status, out, err = run(capsys)
     assert status == 0
     assert "== noisy line (tutorial 1): 51 samples, 1 features" in out
     assert "== diabetes (unscaled): 442 samples, 10 features" in out
@@ -247,7 +222,7 @@ def test_demo_without_arguments(capsys):
 # -- help ------------------------------------------------------------------------
 @pytest.mark.parametrize("argv", [["--help"], ["fit", "--help"], ["predict", "-h"]])
 def test_help_is_plain_text(capsys, argv):
-    status, out, err = _run(capsys, *argv)
+    status, out, err = run(capsys, *argv)
     assert status == 0 and err == ""
     assert out.startswith("usage: skneuron")
     for markup in ("``", ":class:", ":func:", "\n.. ", "::\n"):
@@ -283,7 +258,7 @@ def test_console_script():
 # -- errors: one line, status 2, no traceback -----------------------------------
 @pytest.fixture
 def files(tmp_path):
-    _write_csv(tmp_path / "ok.csv", ["a", "b", "y"], [[1, 2, 3], [2, 1, 4], [3, 5, 1]])
+    write_csv(tmp_path / "ok.csv", ["a", "b", "y"], [[1, 2, 3], [2, 1, 4], [3, 5, 1]])
     (tmp_path / "empty.csv").write_text("")
     (tmp_path / "blank.csv").write_text("\n\n  \n")
     (tmp_path / "header.csv").write_text("a,b,y\n")
@@ -354,7 +329,7 @@ PREDICT_ERRORS = [
 )
 def test_fit_errors(files, capsys, monkeypatch, argv, fragments):
     monkeypatch.chdir(files)
-    assert_one_line_error(*_run(capsys, *argv), *fragments)
+    assert_one_line_error(*run(capsys, *argv), *fragments)
 
 
 @pytest.mark.parametrize(
@@ -366,7 +341,7 @@ def test_predict_errors(files, fitted, workdir, capsys, monkeypatch, argv, fragm
     joblib.dump(reg, files / "bare.joblib")
     (files / "text1.csv").write_text("x\n1\ntwo\n")
     monkeypatch.chdir(files)
-    assert_one_line_error(*_run(capsys, *argv), *fragments)
+    assert_one_line_error(*run(capsys, *argv), *fragments)
 
 
 def test_plot_without_matplotlib(files, capsys, monkeypatch):
@@ -377,7 +352,7 @@ def test_plot_without_matplotlib(files, capsys, monkeypatch):
         lambda name, *a: None if name == "matplotlib" else real(name, *a),
     )
     monkeypatch.chdir(files)
-    result = _run(capsys, "fit", "ok.csv", "--target", "y", "--plot", "c.png")
+    result = run(capsys, "fit", "ok.csv", "--target", "y", "--plot", "c.png")
     assert_one_line_error(*result, 'pip install "skneuron[plot]"')
 
 
@@ -423,7 +398,7 @@ def test_cli_page_commands(tmp_path, capsys, monkeypatch):
             command, _, expected = chunk.partition("\n")
             argv = shlex.split(command)
             assert argv[0] == "skneuron"
-            status, out, err = _run(capsys, *argv[1:])
+            status, out, err = run(capsys, *argv[1:])
             assert status == (2 if expected.startswith("skneuron: error") else 0)
             got = out + err
             assert checker.check_output(expected + "\n", got, flags), (

@@ -11,36 +11,13 @@ import re
 
 import numpy as np
 import pytest
+from _cli_helpers import assert_one_line_error, run, write_csv
 from sklearn.linear_model import LinearRegression
 
 from skneuron import _csv
-from skneuron._cli import main
 from skneuron._modelfile import SavedModel, read_model, write_model
 
 pytestmark = pytest.mark.slow  # fits start TensorFlow
-
-
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def assert_one_line_error(status, out, err, *fragments):
-    assert status == 2 and out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("skneuron: error: ") and "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +36,7 @@ def sales(tmp_path_factory):
         for a, b, s, t in zip(x1, x2, shop, y, strict=True)
     ]
     path = tmp_path_factory.mktemp("csv") / "sales.csv"
-    return _write_csv(path, ["x1", "x2", "shop", "sales", "note"], rows)
+    return write_csv(path, ["x1", "x2", "shop", "sales", "note"], rows)
 
 
 # -- reading in blocks -----------------------------------------------------------
@@ -79,9 +56,9 @@ def test_blocks_give_the_numbers_of_float(sales):
 
 def test_small_blocks_give_the_same_fit(sales, capsys, monkeypatch):
     argv = ["fit", sales, "--target", "sales", "--features", "x1,x2"]
-    status, whole, _ = _run(capsys, *argv)
+    status, whole, _ = run(capsys, *argv)
     monkeypatch.setattr(_csv, "BLOCK_BYTES", 200)
-    status_small, small, _ = _run(capsys, *argv)
+    status_small, small, _ = run(capsys, *argv)
     assert status == status_small == 0
     coefficients = re.compile(r"^(const|x1|x2)\s+(\S+)\s+(\S+)$", re.M)
     assert coefficients.findall(whole) == coefficients.findall(small)
@@ -97,7 +74,7 @@ def test_formula_matches_statsmodels(sales, tmp_path, capsys, formula):
     import statsmodels.formula.api as smf
 
     model = tmp_path / "m.json"
-    status, out, err = _run(capsys, "fit", sales, "--formula", formula, "--save", model)
+    status, out, err = run(capsys, "fit", sales, "--formula", formula, "--save", model)
     assert status == 0 and err == "", err
     assert out.startswith(f"{sales}: 120 rows; target column 'sales'")
     saved = read_model(model)
@@ -124,13 +101,13 @@ def test_formula_in_small_blocks(tmp_path, capsys, monkeypatch):
     rows = [
         [repr(float(a)), c, repr(float(t))] for a, c, t in zip(x, code, y, strict=True)
     ]
-    path = _write_csv(tmp_path / "codes.csv", ["x", "code", "y"], rows)
+    path = write_csv(tmp_path / "codes.csv", ["x", "code", "y"], rows)
     argv = ["fit", path, "--formula", "y ~ x + C(code) + np.log(x**2)"]  # numpy: np
-    status, whole, err = _run(capsys, *argv)
+    status, whole, err = run(capsys, *argv)
     monkeypatch.setattr(_csv, "BLOCK_BYTES", 64)
     assert status == 0 and err == ""
     assert len(list(_csv.open_csv(str(path), ",")._batches(["x"], 64))) > 3
-    status, small, _ = _run(capsys, *argv)
+    status, small, _ = run(capsys, *argv)
     assert status == 0
     coefficients = re.compile(r"^(const|x|C\(code\)\S+|np.*\))\s+(\S+)\s+(\S+)$", re.M)
     assert coefficients.findall(whole) == coefficients.findall(small)
@@ -151,13 +128,13 @@ def test_formula_in_small_blocks(tmp_path, capsys, monkeypatch):
     ],
 )
 def test_formula_errors(sales, capsys, options, fragments):
-    assert_one_line_error(*_run(capsys, "fit", sales, *options), *fragments)
+    assert_one_line_error(*run(capsys, "fit", sales, *options), *fragments)
 
 
 # -- text columns ----------------------------------------------------------------
 def test_text_column_is_one_line_naming_it(sales, capsys):
     assert_one_line_error(
-        *_run(capsys, "fit", sales, "--target", "sales"),
+        *run(capsys, "fit", sales, "--target", "sales"),
         "columns 'shop', 'note' of",
         "hold text, not numbers ('north' in data row 1 (file line 2))",
         'use them as categories with --formula "sales ~ x1 + x2 + C(shop) + '
@@ -170,7 +147,7 @@ def test_not_numbers_for_csv(tmp_path, capsys, cell):
     # Python's float reads the first three; a CSV file's numbers are ASCII
     path = tmp_path / "t.csv"
     path.write_text(f'a,b,y\n1,2,3\n2,"{cell}",5\n3,1,4\n', encoding="utf-8")
-    result = _run(capsys, "fit", path, "--target", "y")
+    result = run(capsys, "fit", path, "--target", "y")
     assert_one_line_error(
         *result, "column 'b' of", "holds text", f"{cell!r} in data row 2", "C(b)"
     )
@@ -180,7 +157,7 @@ def test_rows_longer_than_a_block(tmp_path):
     # 3000 columns: a row of 24 kB, 100 rows in a file of 2.4 MB
     header = [f"x{k}" for k in range(3000)]
     rows = [[f"{k + i / 7:.5f}" for k in range(3000)] for i in range(100)]
-    path = _write_csv(tmp_path / "wide.csv", header, rows)
+    path = write_csv(tmp_path / "wide.csv", header, rows)
     table = _csv.open_csv(str(path), ",")
     numbers = table.numbers(header[1:], "x0", block_bytes=1000)
     np.testing.assert_array_equal(numbers.y, [float(r[0]) for r in rows])
@@ -190,7 +167,7 @@ def test_rows_longer_than_a_block(tmp_path):
 def test_infinite_values_are_refused(tmp_path, capsys):
     path = tmp_path / "t.csv"
     path.write_text("a,y\n1,3\n2,1e999\n3,4\n")
-    result = _run(capsys, "fit", path, "--target", "y")
+    result = run(capsys, "fit", path, "--target", "y")
     assert_one_line_error(*result, "column 'y'", "infinite", "data row 2")
 
 
@@ -206,13 +183,13 @@ def holes(tmp_path):
     ]
     rows[4][0], rows[9][1], rows[9][2], rows[30][1] = "", "NA", "nan", " "
     keep = np.setdiff1d(np.arange(40), [4, 9, 30])
-    return _write_csv(tmp_path / "holes.csv", ["a", "b", "y"], rows), X[keep], y[keep]
+    return write_csv(tmp_path / "holes.csv", ["a", "b", "y"], rows), X[keep], y[keep]
 
 
 def test_missing_values_raise_by_default(holes, capsys):
     path, _, _ = holes
     assert_one_line_error(
-        *_run(capsys, "fit", path, "--target", "y"),
+        *run(capsys, "fit", path, "--target", "y"),
         "columns 'a', 'b', 'y' of",
         "have missing values in 3 rows",
         "an empty cell in data row 5 (file line 6)",
@@ -222,7 +199,7 @@ def test_missing_values_raise_by_default(holes, capsys):
 
 def test_missing_values_dropped(holes, capsys):
     path, X, y = holes
-    status, out, err = _run(capsys, "fit", path, "--target", "y", "--missing", "drop")
+    status, out, err = run(capsys, "fit", path, "--target", "y", "--missing", "drop")
     assert status == 0 and err == ""
     assert out.startswith(f"{path}: 37 rows (3 with missing values dropped);")
     reference = LinearRegression().fit(X, y)
@@ -234,11 +211,9 @@ def test_missing_values_dropped(holes, capsys):
 def test_missing_values_in_a_formula(holes, capsys):
     path, _, _ = holes
     assert_one_line_error(
-        *_run(capsys, "fit", path, "--formula", "y ~ a + b"), "in 3 rows"
+        *run(capsys, "fit", path, "--formula", "y ~ a + b"), "in 3 rows"
     )
-    status, out, _ = _run(
-        capsys, "fit", path, "--formula", "y ~ a", "--missing", "drop"
-    )
+    status, out, _ = run(capsys, "fit", path, "--formula", "y ~ a", "--missing", "drop")
     assert status == 0 and "38 rows (2 with missing values dropped)" in out
 
 
@@ -250,12 +225,12 @@ def test_predict_refuses_text_and_missing_values_without_fit_advice(tmp_path, ca
     (tmp_path / "text.csv").write_text("a,b\n1,2\n١,3\n", encoding="utf-8")
     (tmp_path / "hole.csv").write_text("a,b\n1,2\n,3\n")
     for name, fragment in [("text.csv", "holds text"), ("hole.csv", "missing")]:
-        result = _run(capsys, "predict", tmp_path / "m.json", tmp_path / name)
+        result = run(capsys, "predict", tmp_path / "m.json", tmp_path / name)
         assert_one_line_error(*result, "column 'a'", fragment, "data row 2")
         assert "--" not in result[2]  # predict has no --features nor --missing
 
 
 def test_text_target_gets_no_formula_advice(sales, capsys):
-    result = _run(capsys, "fit", sales, "--target", "shop", "--features", "x1")
+    result = run(capsys, "fit", sales, "--target", "shop", "--features", "x1")
     assert_one_line_error(*result, "column 'shop'", "holds text")
     assert "--formula" not in result[2]

@@ -5,7 +5,6 @@ Commands run in-process through ``main``. The diabetes model is trained once per
 module.
 """
 
-import csv
 import json
 import pickle
 import re
@@ -14,9 +13,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
+from _cli_helpers import assert_one_line_error, run, write_csv
 
 from skneuron import NeuronRegressor
-from skneuron._cli import main
 from skneuron._modelfile import (
     FORMAT,
     ModelFileError,
@@ -30,28 +29,6 @@ pytestmark = pytest.mark.slow
 NAMES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
 
 
-def _write_csv(path, header, rows):
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def _run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
-def _one_error_line(status, out, err, *fragments):
-    assert status == 2 and out == ""
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("skneuron: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-
-
 @pytest.fixture(scope="module")
 def diabetes_fit(diabetes, tmp_path_factory):
     """The neuron fitted on diabetes, its JSON model file, and the data as CSV."""
@@ -59,7 +36,7 @@ def diabetes_fit(diabetes, tmp_path_factory):
     X, y = diabetes
     reg = NeuronRegressor().fit(X, y)
     write_model(SavedModel.from_estimator(reg, NAMES, "progression"), path / "m.json")
-    _write_csv(path / "x.csv", NAMES, [[repr(float(v)) for v in x] for x in X])
+    write_csv(path / "x.csv", NAMES, [[repr(float(v)) for v in x] for x in X])
     return reg, path
 
 
@@ -74,7 +51,7 @@ def test_json_model_predicts_bit_for_bit(diabetes_fit, diabetes, capsys):
     assert model.intercept == reg.intercept_
     assert np.array_equal(model.predict(X), reg.predict(X))
     # through the command: its CSV floats read back as the same float64
-    status, out, err = _run(capsys, "predict", path / "m.json", path / "x.csv")
+    status, out, err = run(capsys, "predict", path / "m.json", path / "x.csv")
     assert status == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "progression"
@@ -91,8 +68,8 @@ def test_json_model_with_two_targets_round_trips(tmp_path, diabetes):
 
 def test_fit_save_writes_json(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial2"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, err = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, err = run(
         capsys, "fit", tmp_path / "t.csv", "--target", "y", "--save", tmp_path / "m"
     )
     assert status == 0 and out.endswith(f"saved the model to {tmp_path / 'm'}\n")
@@ -104,10 +81,10 @@ def test_fit_save_writes_json(tmp_path, capsys, tutorials):
 
 @pytest.mark.parametrize("name", ["m.joblib", "m.pkl", "M.PICKLE"])
 def test_fit_save_refuses_pickle_names(tmp_path, capsys, monkeypatch, name):
-    _write_csv(tmp_path / "t.csv", ["x", "y"], [[0, 1], [1, 2], [2, 4]])
+    write_csv(tmp_path / "t.csv", ["x", "y"], [[0, 1], [1, 2], [2, 4]])
     monkeypatch.chdir(tmp_path)
-    result = _run(capsys, "fit", "t.csv", "--target", "y", "--save", name)
-    _one_error_line(*result, "JSON model file", f"{Path(name).stem}.json")
+    result = run(capsys, "fit", "t.csv", "--target", "y", "--save", name)
+    assert_one_line_error(*result, "JSON model file", f"{Path(name).stem}.json")
     assert not (tmp_path / name).exists()
 
 
@@ -152,8 +129,8 @@ MALFORMED = {
 
 def test_a_good_document_loads(tmp_path, capsys):
     (tmp_path / "good.json").write_text(json.dumps(GOOD))
-    _write_csv(tmp_path / "x.csv", ["b", "a"], [[1.0, 2.0]])
-    status, out, err = _run(
+    write_csv(tmp_path / "x.csv", ["b", "a"], [[1.0, 2.0]])
+    status, out, err = run(
         capsys, "predict", tmp_path / "good.json", tmp_path / "x.csv"
     )
     assert (status, out, err) == (0, "y\n1.25\n", "")
@@ -162,9 +139,9 @@ def test_a_good_document_loads(tmp_path, capsys):
 @pytest.mark.parametrize("text", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_model_file_is_one_line(tmp_path, capsys, text):
     (tmp_path / "bad.json").write_text(text)
-    _write_csv(tmp_path / "x.csv", ["a", "b"], [[1.0, 2.0]])
-    result = _run(capsys, "predict", tmp_path / "bad.json", tmp_path / "x.csv")
-    _one_error_line(*result, "bad.json")
+    write_csv(tmp_path / "x.csv", ["a", "b"], [[1.0, 2.0]])
+    result = run(capsys, "predict", tmp_path / "bad.json", tmp_path / "x.csv")
+    assert_one_line_error(*result, "bad.json")
     with pytest.raises(ModelFileError):
         read_model(tmp_path / "bad.json")
 
@@ -196,10 +173,10 @@ def _crafted_files(folder, marker):
 
 def test_crafted_pickle_is_not_loaded_without_trust_pickle(tmp_path, capsys):
     marker = tmp_path / "marker"
-    _write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
+    write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
     for kind, path in _crafted_files(tmp_path, marker).items():
-        status, out, err = _run(capsys, "predict", path, tmp_path / "x.csv")
-        _one_error_line(status, out, err, path.name)
+        status, out, err = run(capsys, "predict", path, tmp_path / "x.csv")
+        assert_one_line_error(status, out, err, path.name)
         assert "pickle (joblib) file" in err and "--trust-pickle" in err, kind
         assert not marker.exists(), kind
         with pytest.raises(ModelFileError):
@@ -210,8 +187,8 @@ def test_crafted_pickle_is_not_loaded_without_trust_pickle(tmp_path, capsys):
 def test_crafted_pickle_is_loaded_only_with_trust_pickle(tmp_path, capsys):
     marker = tmp_path / "marker"
     path = _crafted_files(tmp_path, marker)["joblib"]
-    _write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
-    status, out, err = _run(
+    write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
+    status, out, err = run(
         capsys, "predict", path, tmp_path / "x.csv", "--trust-pickle"
     )
     assert marker.read_text() == "code ran"  # it was unpickled: it ran
@@ -233,9 +210,9 @@ def test_trusted_pickles_of_older_skneuron(tmp_path, capsys, tutorials):
     }
     joblib.dump(payload, tmp_path / "old.joblib")
     joblib.dump(reg, tmp_path / "bare.joblib")
-    _write_csv(tmp_path / "x.csv", ["x"], [[0.0], [10.0]])
+    write_csv(tmp_path / "x.csv", ["x"], [[0.0], [10.0]])
     for name, target in (("old.joblib", "height"), ("bare.joblib", "prediction")):
-        status, out, err = _run(
+        status, out, err = run(
             capsys, "predict", tmp_path / name, tmp_path / "x.csv", "--trust-pickle"
         )
         assert status == 0 and out.splitlines()[0] == target
@@ -244,7 +221,7 @@ def test_trusted_pickles_of_older_skneuron(tmp_path, capsys, tutorials):
         assert len(err.splitlines()) == 1 and "--trust-pickle" in err
     # a JSON file with --trust-pickle is read as JSON: no warning
     write_model(SavedModel.from_estimator(reg, ["x"], "h"), tmp_path / "m.json")
-    result = _run(
+    result = run(
         capsys, "predict", tmp_path / "m.json", tmp_path / "x.csv", "--trust-pickle"
     )
     assert result[0] == 0 and result[2] == ""
@@ -264,8 +241,8 @@ def test_trusted_pickles_that_are_not_models(tmp_path, capsys, name, fragment):
     joblib.dump(LinearRegression().fit([[0], [1]], [0, 1]), tmp_path / "lr.joblib")
     joblib.dump(NeuronRegressor(), tmp_path / "unfitted.joblib")
     (tmp_path / "junk.bin").write_bytes(b"\x80\x04junk")
-    _write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
-    status, out, err = _run(
+    write_csv(tmp_path / "x.csv", ["a"], [[1.0]])
+    status, out, err = run(
         capsys, "predict", tmp_path / name, tmp_path / "x.csv", "--trust-pickle"
     )
     assert status == 2 and out == ""
@@ -275,7 +252,7 @@ def test_trusted_pickles_that_are_not_models(tmp_path, capsys, name, fragment):
 
 
 def test_predict_help_says_which_files_are_safe(capsys):
-    status, out, _ = _run(capsys, "predict", "--help")
+    status, out, _ = run(capsys, "predict", "--help")
     assert status == 0
     assert "Safe to load" in out and "--trust-pickle" in out
     assert "MODEL.json" in out
@@ -284,8 +261,8 @@ def test_predict_help_says_which_files_are_safe(capsys):
 # -- the smaller defects ---------------------------------------------------------
 def test_header_before_progress_bar_and_no_val_loss(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial2"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, _ = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = run(
         capsys, "fit", tmp_path / "t.csv", "--target", "y", "--progress"
     )
     assert status == 0
@@ -295,8 +272,8 @@ def test_header_before_progress_bar_and_no_val_loss(tmp_path, capsys, tutorials)
 
 def test_huge_target_is_one_warning_line(tmp_path, capsys):
     rows = [[1, 1e307], [2, 2e307], [3, 2.9e307], [4, 4.2e307]]
-    _write_csv(tmp_path / "big.csv", ["x", "y"], rows)
-    status, out, err = _run(capsys, "fit", tmp_path / "big.csv", "--target", "y")
+    write_csv(tmp_path / "big.csv", ["x", "y"], rows)
+    status, out, err = run(capsys, "fit", tmp_path / "big.csv", "--target", "y")
     assert status == 0 and "Traceback" not in err and "RuntimeWarning" not in err
     assert len(err.splitlines()) == 1 and err.startswith("skneuron: warning: ")
     assert "rescale X or y" in err
@@ -305,8 +282,8 @@ def test_huge_target_is_one_warning_line(tmp_path, capsys):
 
 def test_huber_is_compared_with_a_matched_huber_regressor(tmp_path, capsys, tutorials):
     X, y = tutorials["tutorial4"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, _ = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = run(
         capsys, "fit", tmp_path / "t.csv", "--target", "y", "--loss", "huber"
     )
     assert status == 0
@@ -320,7 +297,7 @@ def test_huber_is_compared_with_a_matched_huber_regressor(tmp_path, capsys, tuto
 
 
 def test_huber_says_when_no_epsilon_matches(tmp_path, capsys, workdir_houses):
-    status, out, _ = _run(
+    status, out, _ = run(
         capsys, "fit", workdir_houses, "--target", "price", "--loss", "huber"
     )
     assert status == 0
@@ -332,8 +309,8 @@ def test_absolute_error_is_compared_with_quantile_regressor(
     tmp_path, capsys, tutorials
 ):
     X, y = tutorials["tutorial4"]
-    _write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
-    status, out, _ = _run(
+    write_csv(tmp_path / "t.csv", ["x", "y"], np.column_stack([X, y]))
+    status, out, _ = run(
         capsys, "fit", tmp_path / "t.csv", "--target", "y", "--loss", "absolute_error"
     )
     assert status == 0 and "reference: QuantileRegressor(quantile=0.5" in out
@@ -360,7 +337,7 @@ def workdir_houses(tmp_path):
         [108, 3, 33, 341.2],
         [89, 2, 53, 260.8],
     ]
-    return _write_csv(tmp_path / "houses.csv", ["area", "rooms", "age", "price"], rows)
+    return write_csv(tmp_path / "houses.csv", ["area", "rooms", "age", "price"], rows)
 
 
 # -- fit --output json -----------------------------------------------------------
@@ -376,7 +353,7 @@ def _json_fit(capsys, monkeypatch, *argv):
         return original(**kwargs)
 
     monkeypatch.setattr(_cli, "fit_document", spy)
-    status, out, err = _run(capsys, "fit", *argv, "--output", "json")
+    status, out, err = run(capsys, "fit", *argv, "--output", "json")
     assert status == 0
     return json.loads(out), err, seen["reg"]
 
