@@ -169,6 +169,15 @@ def _add_fit(commands):
         description=FIT_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    _add_data_options(fit)
+    _add_training_options(fit)
+    _add_output_options(fit)
+    fit.set_defaults(run=_fit)
+
+
+def _add_data_options(fit):
+    """The ``fit`` options that choose the data: the file, its columns, and its
+    rows with missing values."""
     fit.add_argument("data", metavar="DATA.csv", help="training data")
     fit.add_argument(
         "--target", metavar="NAME", help="column to predict (required, or --formula)"
@@ -192,31 +201,6 @@ def _add_fit(commands):
         help="rows with missing values (empty cells, NA, ...): an error (raise) "
         "or left out (drop)",
     )
-    _add_training_options(fit)
-    fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
-    fit.add_argument(
-        "--save",
-        metavar="MODEL.json",
-        help="save the fitted model as JSON (safe to load; not .joblib or .pkl)",
-    )
-    fit.add_argument(
-        "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
-    )
-    fit.add_argument(
-        "--output",
-        choices=["text", "json"],
-        default="text",
-        help="text: the tables (default); json: one JSON document on stdout (the "
-        "coefficients, the summary's statistics, epochs and convergence), the "
-        "other lines on stderr",
-    )
-    fit.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar while training (default: when stdout is a terminal)",
-    )
-    fit.set_defaults(run=_fit)
 
 
 def _add_training_options(fit):
@@ -242,6 +226,34 @@ def _add_training_options(fit):
         default=None,
         help="most epochs to train (default: as many as the problem's "
         "conditioning calls for)",
+    )
+
+
+def _add_output_options(fit):
+    """The ``fit`` options after the training ones: the field separator, the
+    files to write, the output's format and the progress bar."""
+    fit.add_argument("--sep", default=",", help='field separator (","; "\\t" = tab)')
+    fit.add_argument(
+        "--save",
+        metavar="MODEL.json",
+        help="save the fitted model as JSON (safe to load; not .joblib or .pkl)",
+    )
+    fit.add_argument(
+        "--plot", metavar="CURVE.png", help="draw the loss curve (needs matplotlib)"
+    )
+    fit.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text: the tables (default); json: one JSON document on stdout (the "
+        "coefficients, the summary's statistics, epochs and convergence), the "
+        "other lines on stderr",
+    )
+    fit.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar while training (default: when stdout is a terminal)",
     )
 
 
@@ -317,22 +329,13 @@ def _fit(args) -> int:
     """``skneuron fit``: train, print the summary and the comparison, save."""
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
-    if args.formula is not None:
-        X, y, features, fit_intercept, dropped = _formula_data(args, table)
-    else:
-        features = _fit_columns(args, table)
-        numbers = table.numbers(features, args.target, missing=args.missing)
-        X, y, fit_intercept, dropped = numbers.X, numbers.y, True, numbers.dropped
+    X, y, features, fit_intercept, dropped = _fit_data(args, table)
     starts_tensorflow = "tensorflow" not in sys.modules
     reg = _estimator(args, starts_tensorflow).set_params(fit_intercept=fit_intercept)
     _call(reg._validate_params, "fit")  # bad options: one line, nothing before
     text = _notes(args)  # stdout, or stderr under --output json
-    dropped = f" ({dropped} with missing values dropped)" if dropped else ""
-    print(  # before training's progress bar and warnings
-        f"{args.data}: {len(y)} rows{dropped}; target column {args.target!r}; "
-        f"{len(features)} feature{'s' * (len(features) > 1)}",
-        file=text,
-    )
+    # before training's progress bar and warnings
+    _print_data_line(args, len(y), features, dropped, file=text)
     with contextlib.redirect_stdout(text):  # the progress bar
         elapsed = _call(lambda: _timed_fit(reg, X, y), "fit")
     # X is not needed after this: LinearRegression may centre it in place
@@ -340,20 +343,54 @@ def _fit(args) -> int:
     results, note = _summary(reg, features, args.target)
     if args.output == "json":
         _save_outputs(args, reg, features)
-        document = fit_document(
-            data=args.data,
-            target=args.target,
-            features=features,
-            nobs=len(y),
-            reg=reg,
-            results=results,
-            note=note,
-            reference=reference,
-            seconds=elapsed,
-            saved=args.save,
-        )
-        print(json.dumps(document, indent=2, allow_nan=False))
+        _print_document(args, reg, features, len(y), results, note, reference, elapsed)
         return 0
+    _print_report(reg, features, results, note, reference, elapsed, starts_tensorflow)
+    _save_outputs(args, reg, features)
+    return 0
+
+
+def _fit_data(args, table):
+    """X, y, the coefficients' names, whether to fit an intercept and the number
+    of rows dropped, from --formula or else --target and --features."""
+    if args.formula is not None:
+        return _formula_data(args, table)
+    features = _fit_columns(args, table)
+    numbers = table.numbers(features, args.target, missing=args.missing)
+    return numbers.X, numbers.y, features, True, numbers.dropped
+
+
+def _print_data_line(args, nobs, features, dropped, file):
+    """Print one line on the data: its rows, target and number of features."""
+    dropped = f" ({dropped} with missing values dropped)" if dropped else ""
+    print(
+        f"{args.data}: {nobs} rows{dropped}; target column {args.target!r}; "
+        f"{len(features)} feature{'s' * (len(features) > 1)}",
+        file=file,
+    )
+
+
+def _print_document(args, reg, features, nobs, results, note, reference, seconds):
+    """Print the ``--output json`` document (see
+    :func:`~skneuron._clireport.fit_document`)."""
+    document = fit_document(
+        data=args.data,
+        target=args.target,
+        features=features,
+        nobs=nobs,
+        reg=reg,
+        results=results,
+        note=note,
+        reference=reference,
+        seconds=seconds,
+        saved=args.save,
+    )
+    print(json.dumps(document, indent=2, allow_nan=False))
+
+
+def _print_report(reg, features, results, note, reference, seconds, starts_tensorflow):
+    """Print the text report: the summary table where there is one, the
+    coefficients beside the reference's, the note and the fit times."""
     print()
     if results is not None:
         print(results)
@@ -363,11 +400,9 @@ def _fit(args) -> int:
         print(f"note: {note}")
     started = ", starting TensorFlow included" if starts_tensorflow else ""
     print(
-        f"fit time: NeuronRegressor {elapsed:.3f} s ({reg.n_iter_} epochs{started}), "
+        f"fit time: NeuronRegressor {seconds:.3f} s ({reg.n_iter_} epochs{started}), "
         f"{reference.name} {reference.seconds:.4f} s"
     )
-    _save_outputs(args, reg, features)
-    return 0
 
 
 def _notes(args):

@@ -92,27 +92,49 @@ def _timed(reg, X, y):
 
 def _huber(X, y, delta, fit_intercept):
     """HuberRegressor(alpha=0) with ``epsilon * scale_ == delta`` where it can be."""
-    from scipy.optimize import brentq
-    from sklearn.linear_model import HuberRegressor
-
     # fitted on standardized columns (its L-BFGS converges on them), mapped back
     mean = X.mean(axis=0) if fit_intercept else np.zeros(X.shape[1])
     std = X.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     Z = (X - mean) / std
+    epsilon = _matching_epsilon(Z, y, delta, fit_intercept)
+    matched = epsilon is not None
+    if not matched:
+        epsilon = 1.35  # HuberRegressor's default
+    start = time.perf_counter()
+    reg = _huber_fit(Z, y, epsilon, fit_intercept)
+    seconds = time.perf_counter() - start
+    reg.coef_ = reg.coef_ / std
+    reg.intercept_ = reg.intercept_ - mean @ reg.coef_
+    how = _huber_match(epsilon * reg.scale_, delta, matched)
+    return Reference(
+        reg,
+        seconds,
+        f"reference: HuberRegressor(epsilon={epsilon:.6g}, alpha=0); {how}",
+    )
 
-    def fit(epsilon):
-        reg = HuberRegressor(
-            epsilon=epsilon,
-            alpha=0.0,
-            max_iter=1000,
-            tol=1e-10,
-            fit_intercept=fit_intercept,
-        )
-        return reg.fit(Z, y)
+
+def _huber_fit(Z, y, epsilon, fit_intercept):
+    """HuberRegressor(epsilon, alpha=0), fitted to tight tolerance."""
+    from sklearn.linear_model import HuberRegressor
+
+    reg = HuberRegressor(
+        epsilon=epsilon,
+        alpha=0.0,
+        max_iter=1000,
+        tol=1e-10,
+        fit_intercept=fit_intercept,
+    )
+    return reg.fit(Z, y)
+
+
+def _matching_epsilon(Z, y, delta, fit_intercept):
+    """The epsilon (at least 1) whose threshold ``epsilon * scale_`` is ``delta``,
+    by Brent's method; None where none is found."""
+    from scipy.optimize import brentq
 
     def gap(epsilon):
-        return epsilon * fit(epsilon).scale_ - delta
+        return epsilon * _huber_fit(Z, y, epsilon, fit_intercept).scale_ - delta
 
     epsilon = None
     if gap(1.0) < 0:
@@ -122,30 +144,23 @@ def _huber(X, y, delta, fit_intercept):
         with contextlib.suppress(ValueError):
             epsilon = brentq(gap, 1.0, high, xtol=1e-12, rtol=1e-12)
     # the scale can collapse to 0 for small epsilon, and jump: check the match
-    matched = epsilon is not None and abs(gap(epsilon)) <= 1e-6 * delta
-    if not matched:
-        epsilon = 1.35  # HuberRegressor's default
-    start = time.perf_counter()
-    reg = fit(epsilon)
-    seconds = time.perf_counter() - start
-    reg.coef_ = reg.coef_ / std
-    reg.intercept_ = reg.intercept_ - mean @ reg.coef_
-    threshold = epsilon * reg.scale_
+    if epsilon is not None and abs(gap(epsilon)) <= 1e-6 * delta:
+        return epsilon
+    return None
+
+
+def _huber_match(threshold, delta, matched):
+    """How HuberRegressor's threshold compares with the neuron's epsilon
+    ``delta``: the end of the reference's line."""
     if matched:
-        how = (
+        return (
             f"its threshold epsilon * scale_ = {threshold:.6g} in y's units, the "
             f"neuron's epsilon: the same objective"
         )
-    else:
-        how = (
-            f"no epsilon gives a threshold epsilon * scale_ of the neuron's epsilon "
-            f"{delta:g} (at its default epsilon it is {threshold:.6g} in y's "
-            "units): the objectives differ"
-        )
-    return Reference(
-        reg,
-        seconds,
-        f"reference: HuberRegressor(epsilon={epsilon:.6g}, alpha=0); {how}",
+    return (
+        f"no epsilon gives a threshold epsilon * scale_ of the neuron's epsilon "
+        f"{delta:g} (at its default epsilon it is {threshold:.6g} in y's "
+        "units): the objectives differ"
     )
 
 
@@ -220,11 +235,40 @@ def fit_document(
 _PARAMS = ("loss", "alpha", "l1_ratio", "epsilon", "epochs", "tol")
 
 
+_STATISTICS = (
+    "rsquared",
+    "rsquared_adj",
+    "fvalue",
+    "f_pvalue",
+    "df_model",
+    "df_resid",
+    "nobs",
+    "scale",
+    "llf",
+    "aic",
+    "bic",
+)
+
+
 def summary_document(results: object) -> dict:
     """The summary's statistics (statsmodels' names) and its coefficient table, one
     object per parameter (the intercept first, named ``"const"``)."""
+    params = _params_document(results)
+    statistics = {key: _number(getattr(results, key)) for key in _STATISTICS}
+    return {
+        **statistics,
+        "cov_type": results.cov_type,
+        "use_t": bool(results.use_t),
+        "alpha": _number(results.alpha),
+        "params": params,
+    }
+
+
+def _params_document(results):
+    """The summary's coefficient table: one object per parameter, with its name,
+    coefficient, standard error, t, p and confidence interval."""
     lower, upper = results.conf_int().T
-    params = [
+    return [
         {
             "name": name,
             "coef": _number(coef),
@@ -244,29 +288,6 @@ def summary_document(results: object) -> dict:
             strict=True,
         )
     ]
-    statistics = {
-        key: _number(getattr(results, key))
-        for key in (
-            "rsquared",
-            "rsquared_adj",
-            "fvalue",
-            "f_pvalue",
-            "df_model",
-            "df_resid",
-            "nobs",
-            "scale",
-            "llf",
-            "aic",
-            "bic",
-        )
-    }
-    return {
-        **statistics,
-        "cov_type": results.cov_type,
-        "use_t": bool(results.use_t),
-        "alpha": _number(results.alpha),
-        "params": params,
-    }
 
 
 def _number(value):

@@ -224,6 +224,27 @@ def _from_document(document, path):
     def bad(what):
         return ModelFileError(f"{path} is not a valid skneuron model file: {what}")
 
+    _check_format(document, path, bad)
+    _check_fields(document, bad)
+    n_features = document["n_features_in"]
+    if not _is_int(n_features) or n_features < 1:
+        raise bad('"n_features_in" is not a positive integer')
+    coef, intercept = _coefficients(document, n_features, bad)
+    features = _feature_names(document["features"], n_features, bad)
+    return SavedModel(
+        coef=coef,
+        intercept=float(intercept) if intercept.ndim == 0 else intercept,
+        features=features,
+        target=document["target"],
+        formula=document.get("formula"),
+        skneuron_version=document.get("skneuron_version"),
+        estimator=document.get("estimator") or "NeuronRegressor",
+    )
+
+
+def _check_format(document, path, bad):
+    """Refuse a document that is not a skneuron model file of a version this
+    skneuron reads."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise bad(f'no "format": "{FORMAT}" object')
     version = document.get("version")
@@ -236,6 +257,11 @@ def _from_document(document, path):
         )
     if version < 1:
         raise bad(f'"version" {version} is not a version')
+
+
+def _check_fields(document, bad):
+    """Refuse a document with a required field missing or a name that is not a
+    string."""
     for key in ("coef", "intercept", "target", "features", "n_features_in"):
         if key not in document:
             raise bad(f'"{key}" is missing')
@@ -245,33 +271,32 @@ def _from_document(document, path):
             raise bad(f'"{key}" is not a string')
     if document["target"] is None:
         raise bad('"target" is not a string')
-    n_features = document["n_features_in"]
-    if not _is_int(n_features) or n_features < 1:
-        raise bad('"n_features_in" is not a positive integer')
+
+
+def _coefficients(document, n_features, bad):
+    """The coefficients and the intercept as float arrays, their shapes checked
+    against ``n_features``."""
     coef = _numbers(document["coef"], bad, "coef", depth=2)
     intercept = _numbers(document["intercept"], bad, "intercept", depth=1)
     if coef.ndim not in (1, 2) or coef.shape[-1] != n_features:
         raise bad(f'"coef" is not a list of {n_features} numbers (or of such lists)')
     if intercept.shape != coef.shape[:-1]:
         raise bad('"intercept" does not match "coef" (one number per target)')
-    features = document["features"]
-    if features is not None:
-        if not isinstance(features, list) or not all(
-            isinstance(name, str) and name for name in features
-        ):
-            raise bad('"features" is not a list of names')
-        if len(features) != n_features or len(set(features)) != n_features:
-            raise bad(f'"features" are not {n_features} distinct names')
-        features = tuple(features)
-    return SavedModel(
-        coef=coef,
-        intercept=float(intercept) if intercept.ndim == 0 else intercept,
-        features=features,
-        target=document["target"],
-        formula=document.get("formula"),
-        skneuron_version=document.get("skneuron_version"),
-        estimator=document.get("estimator") or "NeuronRegressor",
-    )
+    return coef, intercept
+
+
+def _feature_names(features, n_features, bad):
+    """The features' names as a tuple of ``n_features`` distinct non-empty
+    strings, or None."""
+    if features is None:
+        return None
+    if not isinstance(features, list) or not all(
+        isinstance(name, str) and name for name in features
+    ):
+        raise bad('"features" is not a list of names')
+    if len(features) != n_features or len(set(features)) != n_features:
+        raise bad(f'"features" are not {n_features} distinct names')
+    return tuple(features)
 
 
 def _is_int(value):
