@@ -65,8 +65,8 @@ class Factor:
     ) -> Factor:
         """The factor of ``rows`` of (X, Y) in the units of ``scaling``, from one
         pass over blocks of rows (float64, whatever X's dtype). X is an array, or
-        anything whose ``X[index]`` is a block of rows as one (sparse X's
-        :class:`~skneuron._data._sparse.SparseRows`, by ``dense``)."""
+        anything whose ``X[index]`` is a block of rows as one (sparse X, its
+        blocks made dense one at a time)."""
         w = sample_weight if rows is None else sample_weight[rows]
         total = float(w.sum())
         return Triangle.of(X, Y, sample_weight, rows, scaling, total).factor(X.shape[1])
