@@ -309,6 +309,7 @@ def test_one_hot_pipeline_equals_linear_regressions():
         ({"precompute": False}, True, 2),
     ],
 )
+@pytest.mark.slow
 def test_settings_that_train_on_rows_reach_the_dense_copys_optimum(
     data, params, weighted, targets
 ):
