@@ -181,16 +181,18 @@ class Packed:
     ``X @ kernel`` is a gather and a sum over the slots: memory n times the most
     values stored in one row, never n times the features.
 
-    ``sums`` are the rows' sums in the same units (uncentred), for the
-    curvature bounds; ``n_features`` is p.
+    ``n_features`` is p; ``xx`` and ``x_mean`` are E[x x'] and E[x] of the rows
+    in the same units (uncentred), for the curvature bounds, from the moments
+    gathered before (None until set).
     """
 
     columns: np.ndarray
     values: np.ndarray
     Y: np.ndarray
     sample_weight: np.ndarray
-    sums: Gram
     n_features: int
+    xx: np.ndarray | None = None
+    x_mean: np.ndarray | None = None
 
     def weights(self) -> np.ndarray:
         """The sample weights normalized to sum to one."""

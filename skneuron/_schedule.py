@@ -88,7 +88,7 @@ def curvature(
         eig = _spectrum(xx, x_mean, l2, fit_intercept)
     elif isinstance(data, Packed):  # sparse rows: the spectrum from their sums
         row = float((data.row_norms() + fit_intercept + l2.max(initial=0.0)).max())
-        eig = _spectrum(data.sums.xx, data.sums.x_mean, l2, fit_intercept)
+        eig = _spectrum(data.xx, data.x_mean, l2, fit_intercept)
     else:
         w = data.weights()
         x_mean = w @ data.X

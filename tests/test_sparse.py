@@ -405,15 +405,12 @@ def large():
     return X, y
 
 
-def test_large_sparse_x_is_never_densified(large, monkeypatch):
-    """No toarray/todense of all rows into more values than twice those stored
-    (a few columns stored on most rows would be centred as dense columns)."""
-    X, y = large
-    n = X.shape[0]
+def _refuse_densifying(monkeypatch, too_large):
+    """Make toarray/todense of every sparse format raise where ``too_large(matrix)``."""
 
     def refuse(method):
         def guarded(self, *args, **kwargs):
-            if self.shape[0] == n and self.shape[0] * self.shape[1] > 2 * self.nnz:
+            if too_large(self):
                 raise AssertionError(f"{method.__name__} of a {self.shape} matrix")
             return method(self, *args, **kwargs)
 
@@ -422,6 +419,16 @@ def test_large_sparse_x_is_never_densified(large, monkeypatch):
     for cls in FORMATS.values():
         for name in ("toarray", "todense"):
             monkeypatch.setattr(cls, name, refuse(getattr(cls, name)))
+
+
+def test_large_sparse_x_is_never_densified(large, monkeypatch):
+    """No toarray/todense of all rows into more values than twice those stored
+    (a few columns stored on most rows would be centred as dense columns)."""
+    X, y = large
+    n = X.shape[0]
+    _refuse_densifying(
+        monkeypatch, lambda m: m.shape[0] == n and m.shape[0] * m.shape[1] > 2 * m.nnz
+    )
     reg = NeuronRegressor(validation_split=0.1, random_state=0).fit(X, y)
     assert reg.coef_.shape == (X.shape[1],) and np.isfinite(reg.coef_).all()
     assert reg.score(X, y) > 0.99
@@ -432,18 +439,7 @@ def test_large_sparse_x_trains_on_its_rows_packed(large, monkeypatch):
     """The Huber loss trains on the rows, packed: no toarray or todense of more
     rows than a block, and memory of the rows times the fullest row's values."""
     X, y = large
-
-    def refuse(method):
-        def guarded(self, *args, **kwargs):
-            if self.shape[0] * self.shape[1] > 1 << 20:
-                raise AssertionError(f"{method.__name__} of a {self.shape} matrix")
-            return method(self, *args, **kwargs)
-
-        return guarded
-
-    for cls in FORMATS.values():
-        for name in ("toarray", "todense"):
-            monkeypatch.setattr(cls, name, refuse(getattr(cls, name)))
+    _refuse_densifying(monkeypatch, lambda m: m.shape[0] * m.shape[1] > 1 << 20)
     reg = NeuronRegressor(loss="huber", epsilon=0.05).fit(X, y)
     assert reg.score(X, y) > 0.99
 

@@ -374,6 +374,12 @@ def _standardized(source, checked, split, moments, scaling, center):
     (train, val), c = split, checked
     active = _active(moments, center)
     data = source.rows(c.X, c.Y, c.sample_weight, train, scaling, active)
+    if isinstance(data, Packed):  # its sums, uncentred, from the moments
+        sums = moments.gram(moments, scaling, False)
+        keep = active.astype(float)
+        data = replace(
+            data, xx=sums.xx * np.outer(keep, keep), x_mean=sums.x_mean * keep
+        )
     validation = None
     if len(val):
         validation = source.rows(c.X, c.Y, c.sample_weight, val, scaling, active)

@@ -41,7 +41,7 @@ from skneuron._data._source import (
     require_y,
 )
 from skneuron._moments import Moments, Residuals, Shape, _units
-from skneuron._objective import Gram, Packed, _Standardized
+from skneuron._objective import Packed, _Standardized
 
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
@@ -298,9 +298,8 @@ class _SparseSource:
     ) -> Packed:
         """The ``rows`` of X scaled by ``scaling.X_scale`` (not centred: its
         ``X_offset`` is zero), packed: each row's stored values in as many slots
-        as the fullest row stores (:class:`~skneuron._objective.Packed`), with
-        the sums of the rows in those units for the curvature bounds. Columns not
-        ``active`` are left out; Y is centred and scaled as dense Y is."""
+        as the fullest row stores (:class:`~skneuron._objective.Packed`). Columns
+        not ``active`` are left out; Y is centred and scaled as dense Y is."""
         Xs = X.rows(None if isinstance(rows, slice) else rows, copy=True)
         Xs.sum_duplicates()
         keep = active[Xs.indices]
@@ -316,19 +315,7 @@ class _SparseSource:
         columns[row_of, slot] = Xs.indices
         values[row_of, slot] = Xs.data
         Ys = (Y[rows] - scaling.Y_offset) / scaling.Y_scale
-        w = sample_weight[rows]
-        weight = float(w.sum())
-        weighted = Xs.multiply(w[:, None] / weight).tocsr()
-        sums = Gram(
-            xx=np.asarray((weighted.T @ Xs).toarray()),
-            xy=np.asarray(weighted.T @ Ys),
-            yy=w @ Ys**2 / weight,
-            x_mean=np.asarray(weighted.sum(0)).ravel(),
-            y_mean=w @ Ys / weight,
-            weight=weight,
-            count=n,
-        )
-        return Packed(columns, values, Ys, w, sums, p)
+        return Packed(columns, values, Ys, sample_weight[rows], p)
 
 
 class _DenseBlocks:
