@@ -3,11 +3,18 @@
 One entry, :func:`train`: specs flow down (the data, the objective, the schedule,
 the stopping rules, the state to start from) and one :class:`TrainResult` flows
 back. Imported lazily by the estimator, so ``import skneuron`` does not start
-TensorFlow; it knows nothing of scikit-learn.
+Keras; it knows nothing of scikit-learn.
+
+Written once against ``keras.ops``, for every backend skneuron trains on
+(TensorFlow, JAX); what differs between them (the gradient, the compile, the loss
+record) is in a small adapter per backend, :mod:`skneuron._backends`. Training is
+stateless: the neuron's weights and the optimizer's variables are the loop's
+values (``Model.stateless_call``, ``Optimizer.stateless_apply``), passed in and
+handed back by each call.
 
 How it runs:
 
-- Every epoch of a call runs inside one compiled program (a ``tf.while_loop`` over
+- Every epoch of a call runs inside one compiled program (a while loop over
   epochs, and over mini-batches inside each), which also evaluates the stopping
   rules. Programs are kept in a small pool, keyed by what is baked into them
   (features, targets, loss, optimizer, batch size...); every number that varies
@@ -18,7 +25,8 @@ How it runs:
   first ``_GRAPH_STEPS`` steps of a fit, those run compiled by XLA
   (``jit_compile=True``), which takes a few microseconds per step where TensorFlow's
   graph executor takes tens; fits that end sooner never pay XLA's compile time.
-  Large problems, which are memory-bound, run in graph mode unpadded.
+  Large problems, which are memory-bound, run in graph mode unpadded. On JAX,
+  every program is compiled by XLA (``jax.jit``) from its first call.
 - A call returns to Python after about ``_CALL_SECONDS`` of work, so an interrupt
   (Ctrl-C) is acted on quickly and progress can be shown.
 """
@@ -28,17 +36,13 @@ from __future__ import annotations
 import atexit
 import collections
 import concurrent.futures
-import contextlib
 import dataclasses
 import functools
 import importlib
 import math
-import os
-import re
-import sys
-import tempfile
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +50,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from skneuron import _backends
 from skneuron._loss import parameters
 from skneuron._objective import Gram, Objective, Packed, Penalty, Rows
 from skneuron._schedule import (
@@ -59,134 +64,10 @@ from skneuron._schedule import (
     expected_epochs,
 )
 
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Hide what TensorFlow's C++ runtime writes to stderr while it starts.
-
-    Its start-up notices (oneDNN, CUDA probing) are written before its logging is
-    configured, so no setting silences them; nothing else in the process is touched.
-    """
-    try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr: nothing to hide
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            sys.stderr.flush()
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-class _HiddenLogs:
-    """Keep TensorFlow's C++ log lines off stderr while a program is first run
-    or compiled, where TensorFlow was started before skneuron could quiet it.
-
-    Those lines (float64 graph notes, "Compiled cluster using XLA!") go straight
-    to file descriptor 2. While a window is open (from any thread) it goes to a
-    temporary file; when the last window closes, whatever else was written there
-    is passed on to stderr, and the log lines are dropped.
-    """
-
-    _log_line = re.compile(r"^([IWEF]\d{4} [\d:.]+ +\d+ \S+:\d+\] |WARNING: All log)")
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.open = 0
-        self.saved = self.file = None
-
-    @contextlib.contextmanager
-    def __call__(self):
-        if not _TF_LOGS_VISIBLE:
-            yield
-            return
-        with self.lock:
-            if not self.open:
-                self._start()
-            self.open += 1
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.open -= 1
-                if not self.open:
-                    self._end()
-
-    def _start(self):
-        try:
-            self.saved = os.dup(2)
-        except OSError:  # no usable stderr: nothing to hide
-            return
-        sys.stderr.flush()
-        self.file = tempfile.TemporaryFile()
-        os.dup2(self.file.fileno(), 2)
-
-    def _end(self):
-        if self.saved is None:
-            return
-        sys.stderr.flush()
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
-        self.file.seek(0)
-        lines = self.file.read().decode(errors="replace").splitlines(keepends=True)
-        self.file.close()
-        self.saved = self.file = None
-        kept = "".join(line for line in lines if not self._log_line.match(line))
-        if kept:
-            sys.stderr.write(kept)
-            sys.stderr.flush()
-
-
-_hidden_logs = _HiddenLogs()
-
-
-def _import_keras():
-    """Keras on its TensorFlow backend, or a clear error naming the setting."""
-    backend = os.environ.get("KERAS_BACKEND", "")
-    try:
-        if "tensorflow" in sys.modules:
-            with _hidden_logs():
-                import keras
-                import tensorflow as tf
-
-                tf.config.list_physical_devices()  # the CUDA probe
-        else:
-            # Warnings TensorFlow logs while tracing float64 graphs are C++ log lines.
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            with _quiet_stderr():
-                import keras
-                import tensorflow as tf
-
-                tf.config.list_physical_devices()  # the CUDA probe, stderr hidden
-    except ImportError as error:
-        if backend and backend != "tensorflow":
-            raise RuntimeError(_BACKEND_ERROR.format(backend=backend)) from error
-        raise
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError(_BACKEND_ERROR.format(backend=keras.backend.backend()))
-    return keras, tf
-
-
-_BACKEND_ERROR = (
-    "skneuron trains its neuron with Keras on the TensorFlow backend, but Keras is "
-    "set to the {backend!r} backend (KERAS_BACKEND={backend}). Set the environment "
-    "variable KERAS_BACKEND=tensorflow before Keras is first imported (or remove "
-    "the setting, or the 'backend' entry of ~/.keras/keras.json). predict works "
-    "without it."
-)
-
-# TensorFlow started before skneuron, without TF_CPP_MIN_LOG_LEVEL: its C++ logs show
-_TF_LOGS_VISIBLE = (
-    "tensorflow" in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") < "2"
-)
-keras, tf = _import_keras()
+backend = _backends.load()
+keras = backend.keras
 ops = keras.ops
 
-F64 = tf.float64
 _CAPACITY = 4096  # most epochs one call runs (the size of its loss record)
 _CALL_SECONDS = 0.2  # work per call between returns to Python
 _GRAPH_STEPS = 2048  # steps a fit runs in graph mode at most, where XLA may run
@@ -202,6 +83,11 @@ def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
     A ``Sequential`` model, as in the tutorials, so ``get_layer(index=0)`` is the
     ``Dense`` layer itself.
     """
+    with backend.context():  # JAX: float64 weights
+        return _build_neuron(n_features, n_targets, fit_intercept, positive, dtype)
+
+
+def _build_neuron(n_features, n_targets, fit_intercept, positive, dtype):
     dense = keras.layers.Dense(
         n_targets,
         use_bias=fit_intercept,
@@ -212,6 +98,12 @@ def build_neuron(n_features, n_targets, *, fit_intercept, positive, dtype=None):
     )
     inputs = keras.Input(shape=(n_features,), dtype=dtype, name="X")
     return keras.Sequential([inputs, dense], name="neuron_regressor")
+
+
+def standalone_dtype() -> str:
+    """The dtype of a standalone neuron (``model_``): float64, where the backend
+    computes in it outside the engine (TensorFlow; JAX in its 64-bit mode)."""
+    return backend.standalone_dtype()
 
 
 # -- the optimizer -------------------------------------------------------------------
@@ -257,7 +149,11 @@ def _defaults(optimizer):
             "optimizer must be a Keras optimizer name, class or instance; "
             f"got {optimizer!r}."
         )
-    return cls, MappingProxyType(cls(**_NAMED).get_config())
+    with warnings.catch_warnings():  # Keras' own, reading its variable on JAX
+        warnings.filterwarnings(
+            "ignore", "__array__ implementation", DeprecationWarning
+        )
+        return cls, MappingProxyType(cls(**_NAMED).get_config())
 
 
 def _class_from_path(path):
@@ -280,17 +176,17 @@ def _variable_momentum(cls, config):
 
 
 class _Momentum:
-    """SGD's momentum as a variable, so that fits with different momenta (the
-    automatic step's) share one program.
+    """SGD's momentum as an input of the program, so that fits with different
+    momenta (the automatic step's) share one program.
 
     Keras' SGD reads its ``momentum`` as a Python number (``momentum != 0`` says
     whether it keeps velocities) and converts it to a tensor in its update; this
-    answers the first as a non-zero number does and converts to the variable's
-    current value.
+    answers the first as a non-zero number does and converts to ``value``, the
+    program's input, set while the program is traced.
     """
 
     def __init__(self):
-        self.variable = tf.Variable(0.0, dtype=F64)
+        self.value = None
 
     def __eq__(self, other):
         return False
@@ -301,31 +197,10 @@ class _Momentum:
     __hash__ = object.__hash__
 
     def __tf_tensor__(self, dtype=None, name=None):
-        value = self.variable.read_value()
-        return value if dtype is None else tf.cast(value, dtype)
+        return self.value if dtype is None else keras.ops.cast(self.value, dtype)
 
-
-def _one_thread():
-    """Run a program's ops one after another on the calling thread: its ops are
-    tiny, and handing them to TensorFlow's thread pool costs more than they do.
-
-    Only for programs without nested control flow (see :attr:`_Setup.flat`). This
-    executor cannot lower a ``tf.cond`` or an inner ``tf.while_loop`` into the
-    graph; it runs each as a function call that blocks a thread of TensorFlow's
-    inter-op pool while the nested function waits for another. With as many
-    callers as the pool has threads (its default: one per core), every thread
-    waits and none runs: a deadlock. The default executor lowers control flow and
-    never blocks a pool thread, so any number of callers can run at once.
-    """
-    return tf.experimental.function_executor_type("SINGLE_THREADED_EXECUTOR")
-
-
-def _executor(setup, xla):
-    """The executor for a call of a program: XLA's own, or in graph mode the
-    single-threaded one where the program is flat (else TensorFlow's default)."""
-    if xla or not setup.flat:
-        return contextlib.nullcontext()
-    return _one_thread()
+    def __jax_array__(self):
+        return self.value
 
 
 # -- what is baked into a program ----------------------------------------------------
@@ -415,12 +290,29 @@ def _frozen_config(cls, config):
 
 
 # -- the trainer: a neuron, an optimizer and the compiled loop -----------------------
-class _Trainer:
-    """A Keras neuron, a Keras optimizer and the loop that trains it, compiled.
+@dataclass
+class _Values:
+    """The values a program trains, passed in and handed back by each call: the
+    neuron's weights, the optimizer's variables, and the state of early stopping
+    (the best validation loss, the weights that reached it, the epochs since)."""
 
-    Also keeps, in variables, the state of early stopping (the best validation loss,
-    the weights that reached it, the epochs since), so that training may be split
-    into several calls.
+    params: list
+    opt: list
+    best: list
+    best_value: object
+    since_best: object
+
+    def tree(self) -> dict:
+        """As a dict (the loops' and compilers' nested structure)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+class _Trainer:
+    """A Keras neuron, a Keras optimizer and the loop that trains them, compiled.
+
+    The neuron and the optimizer are built once, for their variables' shapes and
+    Keras' own update rules; training runs them statelessly on :class:`_Values`,
+    so that training may be split into several calls.
     """
 
     def __init__(self, setup: _Setup, cls: type, config: dict):
@@ -433,54 +325,60 @@ class _Trainer:
             positive=setup.positive,
             dtype="float64",
         )
-        self.dense = self.model.get_layer("neuron")
         self.variables = self.model.trainable_variables
         self.momentum = _Momentum() if _variable_momentum(cls, config) else None
         if self.momentum is not None:
             config = {**config, "momentum": 0.5}  # a placeholder that makes the slots
-        self.optimizer = cls.from_config(config)
-        self.optimizer.build(self.variables)
+        with backend.context():
+            self.optimizer = cls.from_config(backend.exact(config))
+            self.optimizer.build(self.variables)
         if self.momentum is not None:
             self.optimizer.momentum = self.momentum
-        self.best = [tf.Variable(tf.zeros_like(v)) for v in self.variables]
-        self.best_value = tf.Variable(tf.constant(np.inf, F64))
-        self.since_best = tf.Variable(0)
-        self.signature = [_signature(setup)]
-        self._load = tf.function(
-            self._assign,
-            input_signature=[
-                [tf.TensorSpec(t.shape, t.dtype) for t in self._targets()]
-            ],
-            autograph=False,
-        )
-        self._load._omit_frequent_tracing_warning = True  # one trace per trainer
-        self.programs = {}  # "graph" and "xla": the traced loop, each mode's
+        # a fresh optimizer's variables (Adagrad's and Ftrl's accumulators start
+        # at their initial_accumulator_value, not at zero)
+        self.fresh = [ops.convert_to_numpy(v.value) for v in self.optimizer.variables]
+        self.values: _Values | None = None
+        self.programs = {}  # "graph" and "xla" (or "jit"): the loop, each mode's
         self.compiling = {}  # layout -> the compile's future
         self.compiled = set()  # layouts XLA compiled the loop for
-        self.loaded = False  # whether _load has run (its first run builds it)
+        self.ran = set()  # the (mode, layout)s called so far
 
     # -- programs ---------------------------------------------------------------
     def program(self, xla: bool):
-        """The loop traced for graph mode or for XLA (which compiles it per input
-        shape on its first call)."""
-        mode = "xla" if xla else "graph"
+        """The loop for graph mode or for XLA (which compiles it per input shape
+        on its first call)."""
+        mode = ("xla" if xla else "graph") if backend.two_modes else "jit"
         if mode not in self.programs:
 
             def loop(a):
+                counts[f"{mode} traces"] += 1
+                if self.momentum is not None:
+                    self.momentum.value = a["momentum"]
+                values = a["values"]
+                backend.load(
+                    self.variables + self.optimizer.variables,
+                    values["params"] + values["opt"],
+                )
                 return self._epochs(a, xla)
 
-            function = tf.function(
-                loop,
-                input_signature=self.signature,
-                jit_compile=xla,
-                autograph=False,
-            )
-            # TensorFlow counts traces per Python function, shared by all trainers,
-            # and warns of "retracing" after five setups: a false alarm here.
-            function._omit_frequent_tracing_warning = True
-            self.programs[mode] = function.get_concrete_function()
-            counts[f"{mode} traces"] += 1
+            self.programs[mode] = backend.compile(loop, self.signature(), xla)
         return self.programs[mode]
+
+    def signature(self):
+        """The loop's inputs, as ``(shape, dtype)`` pairs: shapes are fixed but
+        for the number of rows, so that the traced graph knows them."""
+
+        def spec(variables):
+            return [(tuple(v.shape), v.dtype) for v in variables]
+
+        values = _Values(
+            spec(self.variables),
+            spec(self.optimizer.variables),
+            spec(self.variables),
+            ((), "float64"),
+            ((), "int32"),
+        )
+        return {**_signature(self.setup), "values": values.tree()}
 
     def compile_soon(self, inputs, layout):
         """Start compiling the loop with XLA for ``layout``, in the background:
@@ -497,8 +395,9 @@ class _Trainer:
 
     def _compile(self, inputs, layout):
         try:
-            with _hidden_logs():
-                self.program(xla=True)({**inputs, "max_epochs": tf.constant(0)})
+            with backend.quiet():
+                zero = backend.constant(0, "int32")
+                self.program(xla=True)({**inputs, "max_epochs": zero})
         except Exception:  # noqa: BLE001 - an op XLA lacks: stay in graph mode
             counts["xla failures"] += 1
             return
@@ -515,148 +414,154 @@ class _Trainer:
     # -- state -----------------------------------------------------------------
     def reset(self, state: TrainState, config: dict):
         """Start from ``state``: its weights, its optimizer variables (or fresh
-        ones), fresh stopping rules, the config's learning rate and momentum (all
-        set in one call: one by one, they cost milliseconds)."""
+        ones), the config's learning rate, fresh stopping rules."""
         kernel = _pad_rows(state.kernel, self.setup.n_features)
-        values = [kernel] + ([state.bias] if self.setup.fit_intercept else [])
-        slots = self._slots()
-        for slot, value in zip(slots, state.slots or [None] * len(slots), strict=True):
-            value = np.zeros(slot.shape) if value is None else np.asarray(value)
+        params = [kernel] + ([state.bias] if self.setup.fit_intercept else [])
+        slots = iter(state.slots or [None] * len(self._slots()))
+        opt = []
+        for variable, fresh in zip(self.optimizer.variables, self.fresh, strict=True):
+            if variable is self._rate():
+                value = config["learning_rate"] if _rate_varies(config) else None
+            else:
+                value = next(slots)
+            value = fresh if value is None else np.asarray(value)
             if value.ndim == 2:  # a kernel's slot
                 value = _pad_rows(value, self.setup.n_features)
-            values.append(value)
-        targets = self._targets()
-        values += [np.inf, 0][: len(targets) - len(values)]
-        if self.momentum is not None:
-            values.append(float(config["momentum"]))
-        values = [tf.constant(v, t.dtype) for v, t in zip(values, targets, strict=True)]
+            opt.append(value)
 
-        def load():
-            with _hidden_logs() if not self.loaded else contextlib.nullcontext():
-                with _one_thread():
-                    self._load(values)
+        def cast(values, variables):
+            return [
+                backend.constant(value, variable.dtype)
+                for value, variable in zip(values, variables, strict=True)
+            ]
 
-        _interruptible(load)
-        self.loaded = True
-        if _rate_varies(config):
-            self.optimizer.learning_rate = float(config["learning_rate"])
+        self.values = _Values(
+            cast(params, self.variables),
+            cast(opt, self.optimizer.variables),
+            cast(params, self.variables),
+            backend.constant(np.inf, "float64"),
+            backend.constant(0, "int32"),
+        )
 
-    def _targets(self):
-        """The variables :meth:`reset` sets."""
-        extra = [self.momentum.variable] if self.momentum is not None else []
-        return [
-            *self.variables,
-            *self._slots(),
-            self.best_value,
-            self.since_best,
-            *extra,
-        ]
+    def set_rate(self, rate: float):
+        """The learning rate of the steps to come (a variable of the optimizer's:
+        rounded to its dtype, as assigning it rounds)."""
+        variable = self._rate()
+        index = [v is variable for v in self.optimizer.variables].index(True)
+        self.values.opt[index] = backend.constant(rate, variable.dtype)
 
-    def _assign(self, values):
-        for target, value in zip(self._targets(), values, strict=True):
-            target.assign(value)
+    def _rate(self):
+        """The optimizer's learning-rate variable (None for a schedule)."""
+        rate = self.optimizer._learning_rate
+        return rate if any(rate is v for v in self.optimizer.variables) else None
 
     def _slots(self):
         """The optimizer's variables but its learning rate: iterations, moments."""
-        return [
-            v for v in self.optimizer.variables if not v.name.endswith("learning_rate")
-        ]
+        return [v for v in self.optimizer.variables if v is not self._rate()]
 
     def state(self, n_features: int, epoch: int, best: bool) -> TrainState:
         """The weights (the best ones, with early stopping) and optimizer state."""
-        values = self.best if best else self.variables
-        kernel = values[0].numpy()[:n_features]
+        values = self.values.best if best else self.values.params
+        kernel = np.asarray(values[0])[:n_features]
         bias = (
-            values[1].numpy() if self.setup.fit_intercept else np.zeros(kernel.shape[1])
+            np.asarray(values[1])
+            if self.setup.fit_intercept
+            else np.zeros(kernel.shape[1])
         )
+        rate = self._rate()
         slots = tuple(
-            v.numpy()[:n_features] if len(v.shape) == 2 else v.numpy()
-            for v in self._slots()
+            np.asarray(value)[:n_features]
+            if len(value.shape) == 2
+            else np.asarray(value)
+            for value, variable in zip(
+                self.values.opt, self.optimizer.variables, strict=True
+            )
+            if variable is not rate
         )
         return TrainState(kernel, bias, slots, epoch)
 
     # -- the objective ------------------------------------------------------------
-    def _bias(self):
+    def _bias(self, params):
         if self.setup.fit_intercept:
-            return self.variables[1]
-        return tf.zeros([self.setup.n_targets], F64)
+            return params[1]
+        return ops.zeros([self.setup.n_targets], "float64")
 
-    def _predict(self, part):
-        """The neuron's output on the rows of ``part``: the Keras layer's on dense
+    def _predict(self, params, part):
+        """The neuron's output on the rows of ``part``: the Keras model's on dense
         rows; on packed sparse rows, its kernel's rows gathered for the values
         stored, summed, plus its bias."""
         if not self.setup.packed:
-            return self.dense(part["X"])
-        kernel = tf.gather(self.variables[0], part["columns"])  # (rows, slots, t)
-        return tf.einsum("nk,nkt->nt", part["values"], kernel) + self._bias()
+            return self.model.stateless_call(params, [], part["X"])[0]
+        kernel = ops.take(params[0], part["columns"], axis=0)  # (rows, slots, t)
+        return ops.einsum("nk,nkt->nt", part["values"], kernel) + self._bias(params)
 
-    def _mean_loss(self, loss, part):
+    def _mean_loss(self, loss, part, params):
         """Per target, the sample-weighted mean loss over the rows of ``part``
         (rows, or their sums: then the loss is the squared error)."""
         if self.setup.sums:
             sums = Gram(**part, weight=1.0, count=0)
-            value = sums.half_mean_squares(self.variables[0], self._bias(), ops)
-        else:
-            point = loss.pointwise(part["Y"] - self._predict(part), ops)
-            value = tf.reduce_sum(part["sw"][:, None] * point, 0) / tf.maximum(
-                tf.reduce_sum(part["sw"]), tf.constant(1e-300, F64)
-            )
-        return tf.ensure_shape(value, [self.setup.n_targets])
+            return sums.half_mean_squares(params[0], self._bias(params), ops)
+        point = loss.pointwise(part["Y"] - self._predict(params, part), ops)
+        return ops.sum(part["sw"][:, None] * point, 0) / ops.maximum(
+            ops.sum(part["sw"]), 1e-300
+        )
 
     def _losses(self, a):
         """The loss trained (this stage's) and the loss reported (the objective's)."""
         return self.setup.loss(**a["loss"]), self.setup.reported(**a["reported"])
 
-    def _loss_and_grads(self, a, part):
+    def _loss_and_grads(self, a, params, part):
         """The reported loss per target, and the gradients of the smooth part of
         the objective (the trained loss plus the L2 penalty)."""
         trained, reported = self._losses(a)
-        with tf.GradientTape() as tape:
-            value = self._mean_loss(trained, part)
-            penalty = self._penalty(a).smooth_value(self.variables[0], ops)
-            objective = tf.reduce_sum(value + penalty)
-        grads = [
-            tf.convert_to_tensor(g) for g in tape.gradient(objective, self.variables)
-        ]
+
+        def objective(params):
+            value = self._mean_loss(trained, part, params)
+            penalty = self._penalty(a).smooth_value(params[0], ops)
+            return ops.sum(value + penalty), value
+
+        value, grads = backend.value_and_grad(objective, params)
         if self.setup.reported is not self.setup.loss:
-            value = self._mean_loss(reported, part)
+            value = self._mean_loss(reported, part, params)
         elif self.setup.sums:  # rounding may leave a perfect fit's loss below zero
-            value = tf.maximum(value, 0.0)
+            value = ops.maximum(value, 0.0)
         return value, grads
 
-    def _step(self, grads, l1):
+    def _step(self, params, opt, grads, a):
         """One optimizer update (with the sign constraint, if any), then the L1
         penalty's proximal step. Its threshold is the learning rate times the
         strength, stretched by 1 / (1 - momentum) as SGD's momentum stretches each
         step at a fixed point."""
-        self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
+        params, opt = backend.apply(self.optimizer, self.variables, grads, params, opt)
         if not self.setup.l1:
-            return
-        step = tf.cast(self.optimizer.learning_rate, F64)
+            return params, opt
+        mapping = list(zip(self.optimizer.variables, opt, strict=True))
+        with keras.StatelessScope(state_mapping=mapping):
+            step = ops.cast(self.optimizer.learning_rate, "float64")
         if self.momentum is not None:
-            step = step / (1.0 - self.momentum.variable)
-        kernel = self.variables[0]
-        kernel.assign(Penalty(None, l1).prox(kernel, step, ops))
+            step = step / (1.0 - a["momentum"])
+        kernel = Penalty(None, a["l1"]).prox(params[0], step, ops)
+        return backend.store(self.variables, [kernel, *params[1:]]), opt
 
     # -- stopping rules -------------------------------------------------------------
-    def _subgradient(self, grads, a):
+    def _subgradient(self, grads, params, a):
         """Per target, the size of the smallest subgradient of the objective (L1
         penalty and sign constraint included); and per coefficient, whether it
         is held at zero by them (at zero, with nothing to move it)."""
         g = grads[0]
-        held = tf.zeros_like(g, dtype=tf.bool)
+        held = ops.zeros_like(g, dtype="bool")
         if self.setup.l1 or self.setup.positive:
-            g = self._penalty(a).min_subgradient(g, self.variables[0], ops)
-            held = (self.variables[0] == 0) & (g == 0)
-        squares = tf.reduce_sum(g**2, 0)
+            g = self._penalty(a).min_subgradient(g, params[0], ops)
+            held = (params[0] == 0) & (g == 0)
+        squares = ops.sum(g**2, 0)
         if self.setup.fit_intercept:
             squares = squares + grads[1] ** 2
-        return tf.ensure_shape(tf.sqrt(squares), [self.setup.n_targets]), held
+        return ops.sqrt(squares), held
 
     def _penalty(self, a):
         return Penalty(a["l2"], a["l1"], self.setup.positive)
 
-    def _curved_enough(self, a, needed, held):
+    def _curved_enough(self, a, params, needed, held):
         """Per target, whether the objective's curvature at the current weights
         is at least ``needed`` in every direction it can move in: the trained
         loss's curvature per row (its inliers') over the data, with the bias
@@ -667,21 +572,20 @@ class _Trainer:
         trained, _ = self._losses(a)
         train = a["train"]
         weight = train["sw"][:, None] * trained.curvature(
-            train["Y"] - self._predict(train), ops
+            train["Y"] - self._predict(params, train), ops
         )
-        weight = tf.transpose(weight / tf.reduce_sum(train["sw"]))  # (targets, rows)
-        free = a["mask"][:, None] * (1.0 - tf.cast(held, F64))  # (features, targets)
+        weight = ops.transpose(weight / ops.sum(train["sw"]))  # (targets, rows)
+        free = a["mask"][:, None] * (1.0 - ops.cast(held, "float64"))  # (p, targets)
         diagonal = a["l2"] - needed
         if self.setup.fit_intercept:
-            diagonal = tf.concat([diagonal, -needed[None]], 0)
-            free = tf.concat([free, tf.ones_like(free[:1])], 0)
+            diagonal = ops.concatenate([diagonal, -needed[None]], 0)
+            free = ops.concatenate([free, ops.ones_like(free[:1])], 0)
         curvature = self._weighted_gram(train, weight)
-        curvature = curvature + tf.linalg.diag(tf.transpose(diagonal))
-        free = tf.transpose(free)  # (targets, features)
+        curvature = curvature + _diagonals(ops.transpose(diagonal))
+        free = ops.transpose(free)  # (targets, features)
         curvature = curvature * free[:, :, None] * free[:, None, :]
-        curvature = curvature + tf.linalg.diag(1.0 - free)  # left out: curvature 1
-        factor = tf.linalg.cholesky(curvature)
-        return tf.reduce_all(tf.math.is_finite(factor), axis=[1, 2])
+        curvature = curvature + _diagonals(1.0 - free)  # left out: curvature 1
+        return backend.positive_definite(curvature)
 
     def _weighted_gram(self, part, weight):
         """Per target, ``X' diag(weight) X`` of the rows of ``part`` (with a
@@ -693,11 +597,11 @@ class _Trainer:
             )  # fmt: skip
         X = part["X"]
         if self.setup.fit_intercept:
-            X = tf.concat([X, tf.ones_like(X[:, :1])], 1)
+            X = ops.concatenate([X, ops.ones_like(X[:, :1])], 1)
         weighted = X[None] * weight[:, :, None]  # (targets, rows, features)
-        return tf.matmul(weighted, X[None], transpose_a=True)
+        return ops.einsum("tni,nj->tij", weighted, X)
 
-    def _converged(self, gradient, held, a):
+    def _converged(self, gradient, held, a, params):
         """Each target's coefficients are within ``tol`` relative of their optimum,
         by the bound ‖∂‖ / λ on their distance to it (∂ the smallest subgradient, of
         size ``gradient``; λ the objective's smallest curvature). Relative to the
@@ -708,88 +612,95 @@ class _Trainer:
         bound for the others), then, once that bound holds, over the rows where the
         loss is curved now, by testing that it reaches ‖∂‖ / limit."""
         tol = a["tol"]
-        size = tf.abs(self.variables[0])
-        largest = tf.reduce_max(size, 0)
-        counted = tf.where(size >= tol * largest, size, tf.cast(np.inf, F64))
+        size = ops.abs(params[0])
+        largest = ops.max(size, 0)
+        counted = ops.where(size >= tol * largest, size, np.inf)
         # every coefficient zero (a penalty or a bound holds them there): relative
         # to 1, the size of a coefficient of one standard deviation of y per one
         # of x, as exact zeros cannot be relative to themselves
-        reference = tf.where(largest > 0, tf.reduce_min(counted, 0), 1.0)
+        reference = ops.where(largest > 0, ops.min(counted, 0), 1.0)
         limit = tol * reference
         trained, _ = self._losses(a)
         strong = a["strong"] * trained.lipschitz(ops)
         # a gradient at the level of its own rounding cannot shrink any more: on
         # badly conditioned problems that is as close as float64 gets
         rounding = 64 * np.finfo(np.float64).eps * np.sqrt(self.setup.n_features)
-        floor = rounding * (a["lipschitz"] * tf.norm(self.variables[0], axis=0) + 1.0)
-        limit = tf.maximum(limit, floor / strong)
-        cheap = tf.reduce_all(gradient / strong <= limit)
+        norm = ops.sqrt(ops.sum(params[0] ** 2, 0))
+        floor = rounding * (a["lipschitz"] * norm + 1.0)
+        limit = ops.maximum(limit, floor / strong)
+        cheap = ops.all(gradient / strong <= limit)
         if self.setup.loss.constant_curvature:
             return cheap
-        return tf.cond(
+        return ops.cond(
             cheap,
-            lambda: tf.reduce_all(self._curved_enough(a, gradient / limit, held)),
-            lambda: tf.constant(False),
+            lambda: ops.all(self._curved_enough(a, params, gradient / limit, held)),
+            lambda: ops.convert_to_tensor(False),
         )
 
-    def _record(self, value, tol):
+    def _record(self, values, value, tol):
         """Keep the weights with the best validation loss; count epochs since."""
-        improved = (value < self.best_value) & (
-            self.best_value - value > tol * tf.abs(value)
+        improved = (value < values.best_value) & (
+            values.best_value - value > tol * ops.abs(value)
         )
-        for best, variable in zip(self.best, self.variables, strict=True):
-            best.assign(tf.where(improved, variable, best))
-        self.best_value.assign(tf.where(improved, value, self.best_value))
-        self.since_best.assign(tf.where(improved, 0, self.since_best + 1))
+        return dataclasses.replace(
+            values,
+            best=[
+                ops.where(improved, variable, best)
+                for best, variable in zip(values.best, values.params, strict=True)
+            ],
+            best_value=ops.where(improved, value, values.best_value),
+            since_best=ops.where(improved, 0, values.since_best + 1),
+        )
 
     # -- epochs -----------------------------------------------------------------------
-    def _full_epoch(self, a, epoch):
-        loss, grads = self._loss_and_grads(a, a["train"])
-        gradient, held = self._subgradient(grads, a)
-        done = (a["tol"] >= 0) & self._converged(gradient, held, a)
-        self._step(grads, a["l1"])
-        return loss, done, gradient
+    def _full_epoch(self, a, values, epoch):
+        params = values.params
+        loss, grads = self._loss_and_grads(a, params, a["train"])
+        gradient, held = self._subgradient(grads, params, a)
+        done = (a["tol"] >= 0) & self._converged(gradient, held, a, params)
+        params, opt = self._step(params, values.opt, grads, a)
+        return loss, done, gradient, dataclasses.replace(values, params=params, opt=opt)
 
-    def _batched_epoch(self, a, epoch):
+    def _batched_epoch(self, a, values, epoch):
         """Mini-batches of a fixed size, in a new order each epoch (padding rows
         last, masked out of the last batch)."""
         train, size = a["train"], self.setup.batch_size
-        n, rows = train["n"], tf.shape(train["Y"])[0]
-        order = tf.range(rows)
-        keys = tf.random.stateless_uniform(
-            [rows],
-            seed=a["seed"] + [0, epoch],
-            dtype=F64,  # float32: 3x slower
-        )
-        keys = tf.where(order < n, keys, 2.0)  # padding rows last
-        order = tf.where(a["shuffle"], tf.argsort(keys), order)
-        offsets = tf.range(size)
+        n, rows = train["n"], ops.shape(train["Y"])[0]
+        order = ops.arange(rows, dtype="int32")
+        keys = _shuffle_keys(order, a["seed"], epoch)
+        keys = ops.where(order < n, keys, 1 << 32)  # padding rows last
+        order = ops.where(a["shuffle"], ops.cast(ops.argsort(keys), "int32"), order)
+        offsets = ops.arange(size, dtype="int32")
 
-        def step(start, total):
+        def step(start, total, params, opt):
             position = start + offsets
-            idx = tf.gather(order, tf.minimum(position, rows - 1))
+            idx = ops.take(order, ops.minimum(position, rows - 1))
             batch = {
-                key: tf.gather(value, idx) for key, value in train.items() if key != "n"
+                key: ops.take(value, idx, axis=0)
+                for key, value in train.items()
+                if key != "n"
             }
-            batch["sw"] = batch["sw"] * tf.cast(position < n, F64)
-            part, grads = self._loss_and_grads(a, batch)
-            self._step(grads, a["l1"])
-            return start + size, total + part * tf.reduce_sum(batch["sw"])
+            batch["sw"] = batch["sw"] * ops.cast(position < n, "float64")
+            part, grads = self._loss_and_grads(a, params, batch)
+            params, opt = self._step(params, opt, grads, a)
+            return start + size, total + part * ops.sum(batch["sw"]), params, opt
 
-        total = tf.zeros([self.setup.n_targets], F64)
-        _, total = tf.while_loop(lambda start, _: start < n, step, [0, total])
+        total = ops.zeros([self.setup.n_targets], "float64")
+        start = [_int(0), total, values.params, values.opt]
+        _, total, params, opt = ops.while_loop(lambda start, *_: start < n, step, start)
+        values = dataclasses.replace(values, params=params, opt=opt)
 
         def test():  # the convergence test takes a full-batch gradient
-            _, grads = self._loss_and_grads(a, train)
-            gradient, held = self._subgradient(grads, a)
-            return self._converged(gradient, held, a), gradient
+            _, grads = self._loss_and_grads(a, params, train)
+            gradient, held = self._subgradient(grads, params, a)
+            return self._converged(gradient, held, a, params), gradient
 
         def skip():
-            nan = tf.constant(np.nan, F64)
-            return tf.constant(False), tf.fill([self.setup.n_targets], nan)
+            nan = ops.full([self.setup.n_targets], np.nan, "float64")
+            return ops.convert_to_tensor(False), nan
 
-        done, gradient = tf.cond(a["tol"] >= 0, test, skip)
-        return total / tf.reduce_sum(train["sw"]), done, gradient
+        done, gradient = ops.cond(a["tol"] >= 0, test, skip)
+        return total / ops.sum(train["sw"]), done, gradient, values
 
     def _epochs(self, a, xla):
         """Run up to ``max_epochs`` epochs, or until a stopping rule holds: the
@@ -798,60 +709,89 @@ class _Trainer:
         validation loss not improved for ``patience`` epochs; a loss not finite or
         above ``ceiling`` (divergence).
 
-        The losses are recorded in arrays of ``max_epochs`` elements, or under XLA,
-        which needs sizes known when it compiles, of ``_CAPACITY``."""
+        The losses are recorded in arrays of ``max_epochs`` elements, or where
+        sizes must be known when the loop compiles (XLA), of ``_CAPACITY``."""
         batched = self.setup.batch_size is not None
         run_epoch = self._batched_epoch if batched else self._full_epoch
         n_targets = self.setup.n_targets
-        tol = tf.maximum(a["tol"], 0.0)
+        tol = ops.maximum(a["tol"], 0.0)
         _, reported = self._losses(a)
 
-        def body(epoch, streak, losses, val_losses, gradient, sane):
-            loss, done, gradient = run_epoch(a, a["first"] + epoch)
+        def body(epoch, streak, losses, val_losses, gradient, sane, values):
+            values = _Values(**values)
+            loss, done, gradient, values = run_epoch(a, values, a["first"] + epoch)
             if self.setup.validate:
-                val = self._mean_loss(reported, a["val"])
+                val = self._mean_loss(reported, a["val"], values.params)
                 if self.setup.sums:
-                    val = tf.maximum(val, 0.0)
-                val_losses = val_losses.write(epoch, val)
+                    val = ops.maximum(val, 0.0)
+                val_losses = backend.write(val_losses, epoch, val)
                 if self.setup.early_stopping:
-                    self._record(tf.reduce_sum(val), tol)
-            sane = tf.reduce_all(tf.math.is_finite(loss) & (loss <= a["ceiling"]))
-            streak = tf.where(done, streak + 1, 0)
-            losses = losses.write(epoch, loss)
-            return epoch + 1, streak, losses, val_losses, gradient, sane
+                    values = self._record(values, ops.sum(val), tol)
+            sane = ops.all(ops.isfinite(loss) & (loss <= a["ceiling"]))
+            streak = ops.where(done, streak + 1, 0)
+            losses = backend.write(losses, epoch, loss)
+            return epoch + 1, streak, losses, val_losses, gradient, sane, values.tree()
 
-        def going(epoch, streak, losses, val_losses, gradient, sane):
+        def going(epoch, streak, losses, val_losses, gradient, sane, values):
             going = (epoch < a["max_epochs"]) & (streak < a["patience"]) & sane
             if self.setup.early_stopping:
-                going = going & (self.since_best < a["patience"])
+                going = going & (values["since_best"] < a["patience"])
             return going
 
         def record():
-            size = _CAPACITY if xla else a["max_epochs"]
-            return tf.TensorArray(F64, size=size, element_shape=[n_targets])
+            fixed = xla or backend.static_shapes
+            return backend.record(_CAPACITY if fixed else a["max_epochs"], n_targets)
 
-        start = [0, a["streak"], record(), record(), tf.zeros([n_targets], F64), True]
-        epoch, streak, losses, val_losses, gradient, sane = tf.while_loop(
+        gradient = ops.zeros([n_targets], "float64")
+        start = [_int(0), a["streak"], record(), record(), gradient,
+                 ops.convert_to_tensor(True), a["values"]]  # fmt: skip
+        epoch, streak, losses, val_losses, gradient, sane, values = ops.while_loop(
             going, body, start
         )
-        return epoch, streak, losses.stack(), val_losses.stack(), gradient, sane
+        losses, val_losses = backend.stack(losses), backend.stack(val_losses)
+        return epoch, streak, losses, val_losses, gradient, sane, values
+
+
+def _int(value):
+    return ops.convert_to_tensor(value, "int32")
+
+
+def _diagonals(vectors):
+    """A batch of diagonal matrices, one per row of ``vectors``."""
+    size = vectors.shape[-1]
+    return ops.eye(size, dtype="float64")[None] * vectors[:, None, :]
+
+
+_MASK = (1 << 32) - 1
+
+
+def _shuffle_keys(order, seed, epoch):
+    """A key per row (distinct, below 2**32) whose order is the epoch's shuffle:
+    a bijective integer hash of the row, the seed and the epoch, so that every
+    backend draws the same order. Products stay below 2**63."""
+    mix = ops.cast(seed, "int64") * 0x5BD1E995 + ops.cast(epoch, "int64") * 0x7FEB352D
+    x = ops.bitwise_and(ops.cast(order, "int64") * 0x7FEB352D + mix, _MASK)
+    for multiplier in (0x5BD1E995, 0x7FEB352D):
+        x = ops.bitwise_xor(x, ops.right_shift(x, 16))
+        x = ops.bitwise_and(x * multiplier, _MASK)
+    return ops.bitwise_xor(x, ops.right_shift(x, 15))
 
 
 def _signature(setup: _Setup):
-    """The loop's inputs: shapes are fixed but for the number of rows, so that the
-    traced graph knows them (and folds its shape arithmetic away)."""
+    """The loop's inputs but the trained values, as ``(shape, dtype)`` pairs:
+    shapes are fixed but for the number of rows (None)."""
     P, T = setup.n_features, setup.n_targets
 
-    def spec(*shape, dtype=F64):
-        return tf.TensorSpec(shape, dtype)
+    def spec(*shape, dtype="float64"):
+        return (shape, dtype)
 
     if setup.sums:
         part = {"xx": spec(P, P), "xy": spec(P, T), "yy": spec(T)}
         part.update(x_mean=spec(P), y_mean=spec(T))
     else:
-        part = {"Y": spec(None, T), "sw": spec(None), "n": spec(dtype=tf.int32)}
+        part = {"Y": spec(None, T), "sw": spec(None), "n": spec(dtype="int32")}
         if setup.packed:
-            slots = spec(None, None, dtype=tf.int32)
+            slots = spec(None, None, dtype="int32")
             part.update(columns=slots, values=spec(None, None))
         else:
             part.update(X=spec(None, P))
@@ -859,7 +799,7 @@ def _signature(setup: _Setup):
         name: {f.name: spec(T) for f in dataclasses.fields(loss)}
         for name, loss in (("loss", setup.loss), ("reported", setup.reported))
     }
-    scalar, count = spec(), spec(dtype=tf.int32)
+    scalar, count = spec(), spec(dtype="int32")
     return {
         "train": part,
         "val": part,
@@ -870,11 +810,12 @@ def _signature(setup: _Setup):
         "strong": scalar,
         "ceiling": scalar,
         "lipschitz": scalar,
+        "momentum": scalar,
         "tol": scalar,
         "max_epochs": count,
         "first": count,
-        "seed": spec(2, dtype=tf.int32),
-        "shuffle": spec(dtype=tf.bool),
+        "seed": spec(dtype="int64"),
+        "shuffle": spec(dtype="bool"),
         "streak": count,
         "patience": count,
     }
@@ -882,7 +823,7 @@ def _signature(setup: _Setup):
 
 # -- work in the background, which the exit waits for --------------------------------
 class _Background:
-    """Threads for TensorFlow's work that a Ctrl-C in the main thread must not wait
+    """Threads for the backend's work that a Ctrl-C in the main thread must not wait
     for, and that the interpreter's exit must: cut off inside TensorFlow's C++ by
     the exit, such work aborts the process.
 
@@ -958,7 +899,12 @@ def _interruptible(call):
     """
     if threading.current_thread() is not threading.main_thread():
         return call()
-    return _background.start(call, "skneuron").result()
+
+    def in_context():
+        with backend.context():
+            return call()
+
+    return _background.start(in_context, "skneuron").result()
 
 
 # -- the pool of trainers -------------------------------------------------------------
@@ -1010,27 +956,31 @@ def _packed_gram(columns, values, weight, n_features, fit_intercept):
     never all the rows times the features."""
     size = n_features + int(fit_intercept)
     if fit_intercept:
-        ones = tf.ones_like(values[:, :1])
-        columns = tf.concat([columns, tf.fill(tf.shape(columns[:, :1]), n_features)], 1)
-        values = tf.concat([values, ones], 1)
-    rows = tf.shape(values)[0]
-    block = tf.minimum(rows, max(_BLOCK_VALUES // size, 1))
-    offsets = tf.range(block)
+        ones = ops.ones_like(values[:, :1])
+        bias = ops.full(ops.shape(columns[:, :1]), n_features, "int32")
+        columns = ops.concatenate([columns, bias], 1)
+        values = ops.concatenate([values, ones], 1)
+    rows = ops.shape(values)[0]
+    cap = max(_BLOCK_VALUES // size, 1)
+    block = min(rows, cap) if isinstance(rows, int) else ops.minimum(rows, cap)
+    offsets = ops.arange(block, dtype="int32")
 
     def add(start, total):
         position = start + offsets
-        idx = tf.minimum(position, rows - 1)
-        cells = tf.gather(columns, idx) + offsets[:, None] * size
-        dense = tf.math.unsorted_segment_sum(
-            tf.gather(values, idx), cells, block * size
+        idx = ops.minimum(position, rows - 1)
+        cells = ops.take(columns, idx, axis=0) + offsets[:, None] * size
+        dense = ops.segment_sum(
+            ops.reshape(ops.take(values, idx, axis=0), [-1]),
+            ops.reshape(cells, [-1]),
+            num_segments=block * size,
         )
-        dense = tf.reshape(dense, [block, size])
-        w = tf.gather(weight, idx, axis=1) * tf.cast(position < rows, F64)
+        dense = ops.reshape(dense, [block, size])
+        w = ops.take(weight, idx, axis=1) * ops.cast(position < rows, "float64")
         weighted = dense[None] * w[:, :, None]  # (targets, block, size)
-        return start + block, total + tf.matmul(weighted, dense[None], transpose_a=True)
+        return start + block, total + ops.einsum("tbi,bj->tij", weighted, dense)
 
-    total = tf.zeros([weight.shape[0], size, size], F64)
-    _, total = tf.while_loop(lambda start, _: start < rows, add, [0, total])
+    total = ops.zeros([weight.shape[0], size, size], "float64")
+    _, total = ops.while_loop(lambda start, _: start < rows, add, [_int(0), total])
     return total
 
 
@@ -1047,10 +997,13 @@ def _pad_rows(array, rows):
 def _constant(array, rows=None, columns=None):
     """A float64 tensor of ``array`` zero-padded to ``rows`` (and ``columns``)."""
     array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 0:
+        return backend.constant(array, "float64")
     pad = [(0, (rows or len(array)) - len(array))]
     if array.ndim == 2:
         pad.append((0, (columns or array.shape[1]) - array.shape[1]))
-    return tf.constant(np.pad(array, pad) if any(p for _, p in pad) else array, F64)
+    padded = np.pad(array, pad) if any(p for _, p in pad) else array
+    return backend.constant(padded, "float64")
 
 
 def _part(data, rows, features, slots=0):
@@ -1058,11 +1011,11 @@ def _part(data, rows, features, slots=0):
     if isinstance(data, Packed):
         pad = ((0, rows - _count(data)), (0, slots - data.values.shape[1]))
         return {
-            "columns": tf.constant(np.pad(data.columns, pad), tf.int32),
-            "values": tf.constant(np.pad(data.values, pad), F64),
+            "columns": backend.constant(np.pad(data.columns, pad), "int32"),
+            "values": _constant(np.pad(data.values, pad)),
             "Y": _constant(data.Y, rows),
             "sw": _constant(data.sample_weight, rows),
-            "n": tf.constant(_count(data)),
+            "n": _int(_count(data)),
         }
     if isinstance(data, Gram):
         return {
@@ -1076,7 +1029,7 @@ def _part(data, rows, features, slots=0):
         "X": _constant(data.X, rows, features),
         "Y": _constant(data.Y, rows),
         "sw": _constant(data.sample_weight, rows),
-        "n": tf.constant(len(data.X)),
+        "n": _int(len(data.X)),
     }
 
 
@@ -1128,7 +1081,7 @@ def _varying(data):
 
 def _loss_inputs(loss, n_targets):
     return {
-        name: tf.constant(np.broadcast_to(value, n_targets), F64)
+        name: _constant(np.broadcast_to(value, n_targets))
         for name, value in parameters(loss).items()
     }
 
@@ -1146,12 +1099,12 @@ def _inputs(data, validation, objective, schedule, stopping, layout):
         "l1": _constant(penalty.l1, P),
         "mask": _constant(_varying(data), P),
         "reported": _loss_inputs(objective.loss, n_targets),
-        "strong": tf.constant(stopping.strong, F64),
-        "ceiling": tf.constant(stopping.ceiling, F64),
-        "lipschitz": tf.constant(stopping.lipschitz, F64),
-        "seed": tf.constant([schedule.seed, 0]),
-        "shuffle": tf.constant(bool(schedule.shuffle)),
-        "patience": tf.constant(stopping.patience),
+        "strong": _constant(stopping.strong),
+        "ceiling": _constant(stopping.ceiling),
+        "lipschitz": _constant(stopping.lipschitz),
+        "seed": backend.constant(schedule.seed, "int64"),
+        "shuffle": backend.constant(bool(schedule.shuffle), "bool"),
+        "patience": _int(stopping.patience),
     }
 
 
@@ -1172,9 +1125,17 @@ def train(
     ``on_epochs(first, losses, val_losses)`` is called after every call of the
     compiled loop with the epochs it ran (for progress output).
     """
+    with backend.context():
+        return _train(data, objective, schedule, stopping, state, validation, on_epochs)
+
+
+def _train(data, objective, schedule, stopping, state, validation, on_epochs):
     cls, config = resolve_optimizer(schedule.optimizer)
     setup, layout = _setup(data, validation, objective, schedule, stopping, cls, config)
     inputs = _inputs(data, validation, objective, schedule, stopping, layout)
+    inputs["momentum"] = _constant(
+        config["momentum"] if _variable_momentum(cls, config) else 0.0
+    )
     trainer = _pool.checkout(setup, lambda: _Trainer(setup, cls, config))
     try:
         trainer.reset(state, config)
@@ -1182,8 +1143,7 @@ def train(
         run.plan(expected_epochs(schedule, stopping))
         for stage in schedule.stages:
             if _rate_varies(config):
-                rate = config["learning_rate"] * stage.step_scale
-                trainer.optimizer.learning_rate = rate
+                trainer.set_rate(config["learning_rate"] * stage.step_scale)
             run.stage(stage, stopping)
             if run.stop in (Stop.EARLY_STOPPED, Stop.DIVERGED):
                 break
@@ -1261,7 +1221,10 @@ class _Run:
         size, train = trainer.setup.batch_size, inputs["train"]
         steps = 1 if size is None else -(-int(train["n"]) // size)
         self.steps = steps  # per epoch
-        self.graph_epochs = math.ceil(_GRAPH_STEPS / steps) if layout.xla else math.inf
+        self.two_modes = layout.xla and backend.two_modes  # graph mode, then XLA
+        self.graph_epochs = (
+            math.ceil(_GRAPH_STEPS / steps) if self.two_modes else math.inf
+        )
         values = (
             train["xx"].shape[0] ** 2
             if trainer.setup.sums
@@ -1278,7 +1241,7 @@ class _Run:
         compile if it is the first of its setup); a short one in graph mode,
         which needs no compile, and under XLA after ``_GRAPH_STEPS`` steps should
         it last that long."""
-        if self.layout.xla and expected * self.steps >= _GRAPH_STEPS:
+        if self.two_modes and expected * self.steps >= _GRAPH_STEPS:
             self.graph_epochs = 0
 
     def stage(self, stage: Stage, stopping: Stopping):
@@ -1288,9 +1251,9 @@ class _Run:
         inputs = {
             **self.inputs,
             "loss": _loss_inputs(stage.loss, n_targets),
-            "tol": tf.constant(-1.0 if stage.tol is None else stage.tol, F64),
+            "tol": _constant(-1.0 if stage.tol is None else stage.tol),
         }
-        streak = tf.constant(0)
+        streak = _int(0)
         end = min(self.epoch + stage.epochs, stopping.max_epochs)
         self.stop = Stop.MAX_EPOCHS
         while self.epoch < end and self.stop is Stop.MAX_EPOCHS:
@@ -1300,7 +1263,7 @@ class _Run:
             elif int(streak) >= stopping.patience:
                 self.stop = Stop.CONVERGED
             elif stopping.early_stopping and (
-                int(self.trainer.since_best) >= stopping.patience
+                int(self.trainer.values.since_best) >= stopping.patience
             ):
                 self.stop = Stop.EARLY_STOPPED
 
@@ -1310,7 +1273,8 @@ class _Run:
         inputs = {
             **inputs,
             "streak": streak,
-            "first": tf.constant(self.first + self.epoch),
+            "first": _int(self.first + self.epoch),
+            "values": self.trainer.values.tree(),
         }
         xla = self.epoch >= self.graph_epochs  # XLA's turn (graph mode if it failed)
         if xla:
@@ -1318,26 +1282,28 @@ class _Run:
         ready = xla and self.trainer.wait_compiled(self.layout)
         stop = end if xla else min(end, self.graph_epochs)
         count = min(self.pace.epochs, stop - self.epoch)
-        fresh = not ready and "graph" not in self.trainer.programs  # to be traced
+        fresh = (ready, self.layout) not in self.trainer.ran  # to be traced
+        self.trainer.ran.add((ready, self.layout))
         started = time.perf_counter()
 
         def call():
-            with _hidden_logs(), _executor(self.trainer.setup, ready):
+            with backend.quiet(), backend.executor(self.trainer.setup.flat, ready):
                 program = self.trainer.program(ready)
-                return program({**inputs, "max_epochs": tf.constant(count)})
+                return program({**inputs, "max_epochs": _int(count)})
 
-        ran, streak, losses, val_losses, gradient, sane = _interruptible(call)
+        ran, streak, losses, val_losses, gradient, sane, values = _interruptible(call)
+        self.trainer.values = _Values(**values)
         ran = int(ran)
         if not fresh:
             self.pace.update(ran, time.perf_counter() - started)
-        self.losses.append(losses.numpy()[:ran])
-        self.val_losses.append(val_losses.numpy()[:ran])
-        self.gradient = gradient.numpy()
+        self.losses.append(np.asarray(losses)[:ran])
+        self.val_losses.append(np.asarray(val_losses)[:ran])
+        self.gradient = np.asarray(gradient)
         if self.on_epochs is not None:
             self.on_epochs(
                 self.first + self.epoch, self.losses[-1], self.val_losses[-1]
             )
         self.epoch += ran
-        if self.layout.xla and not xla and 2 * self.epoch >= self.graph_epochs:
+        if self.two_modes and not xla and 2 * self.epoch >= self.graph_epochs:
             self.trainer.compile_soon(inputs, self.layout)  # half way there
         return streak, bool(sane)

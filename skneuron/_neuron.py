@@ -224,7 +224,9 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``model_(X)``, predicts as :meth:`predict` does (and coefficients beyond
         float32's range stay finite). Keras' own ``model_.predict`` hands NumPy
         input to the model in ``keras.config.floatx()`` (float32 by default), so
-        its predictions carry float32 rounding of X. Built on first access.
+        its predictions carry float32 rounding of X. On JAX, float64 needs JAX's
+        64-bit mode (``JAX_ENABLE_X64=1``); without it the model is float32.
+        Built on first access, as a model of the Keras backend in use.
 
     rank_ : int
         Rank of X (centred with an intercept, weighted by the sample weights):

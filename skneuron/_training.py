@@ -276,20 +276,19 @@ def _residual_sums(plan: Plan, prepared: Any, state: TrainState) -> Any:
 
 def keras_model(coef: np.ndarray, intercept: Any) -> Any:
     """The trained neuron as a standalone Keras model in the original units, in
-    float64 (its input and weights), so that it predicts as ``X @ coef.T +
-    intercept`` does."""
+    float64 (its input and weights) where the backend allows, so that it predicts
+    as ``X @ coef.T + intercept`` does."""
     from skneuron import _keras
 
     coef = np.atleast_2d(coef)
+    dtype = _keras.standalone_dtype()
     model = _keras.build_neuron(  # float64: the weights training produced
-        coef.shape[1],
-        coef.shape[0],
-        fit_intercept=True,
-        positive=False,
-        dtype="float64",
+        coef.shape[1], coef.shape[0], fit_intercept=True, positive=False, dtype=dtype
     )
     intercept = np.broadcast_to(intercept, coef.shape[:1])
-    model.get_layer("neuron").set_weights([coef.T, intercept.astype(float)])
+    model.get_layer("neuron").set_weights(
+        [coef.T.astype(dtype), intercept.astype(dtype)]
+    )
     return model
 
 

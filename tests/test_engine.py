@@ -355,31 +355,7 @@ def test_ctrl_c_while_a_thread_starts_lets_the_process_exit(name):
         assert out.split() == ["interrupted"], out
 
 
-# -- the Keras backend and the console ------------------------------------------------
-@pytest.mark.slow
-def test_another_keras_backend_is_a_clear_error(tmp_path, diabetes):
-    X, y = diabetes
-    path = tmp_path / "reg.pkl"
-    path.write_bytes(pickle.dumps(NeuronRegressor().fit(X, y)))
-    code = (
-        "import pickle, numpy as np, skneuron;"
-        f"reg = pickle.loads(open({str(path)!r}, 'rb').read());"
-        "print(reg.predict(np.ones((1, 10)))[0]);"
-        "skneuron.NeuronRegressor().fit(np.eye(3), np.arange(3.0))"
-    )
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env
-    )
-    assert float(out.stdout) == pytest.approx(reg_predict(path))  # predict works
-    last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError:") and "KERAS_BACKEND=tensorflow" in last
-
-
-def reg_predict(path):
-    return pickle.loads(path.read_bytes()).predict(np.ones((1, 10)))[0]
-
-
+# -- the console ---------------------------------------------------------------------
 @pytest.mark.slow
 def test_tensorflow_logs_stay_hidden_when_tensorflow_came_first():
     code = (
