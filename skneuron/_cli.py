@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skneuron import _modelfile
+from skneuron import _backends, _modelfile
 from skneuron._clireport import fit_document, reference_fit
 
 SAVED_FORMAT = _modelfile.FORMAT
@@ -330,8 +330,8 @@ def _fit(args) -> int:
     _check_outputs(args)
     table = _read_csv(args.data, _separator(args.sep))
     X, y, features, fit_intercept, dropped = _fit_data(args, table)
-    starts_tensorflow = "tensorflow" not in sys.modules
-    reg = _estimator(args, starts_tensorflow).set_params(fit_intercept=fit_intercept)
+    starts_backend = "keras" not in sys.modules
+    reg = _estimator(args, starts_backend).set_params(fit_intercept=fit_intercept)
     _call(reg._validate_params, "fit")  # bad options: one line, nothing before
     text = _notes(args)  # stdout, or stderr under --output json
     # before training's progress bar and warnings
@@ -345,7 +345,7 @@ def _fit(args) -> int:
         _save_outputs(args, reg, features)
         _print_document(args, reg, features, len(y), results, note, reference, elapsed)
         return 0
-    _print_report(reg, features, results, note, reference, elapsed, starts_tensorflow)
+    _print_report(reg, features, results, note, reference, elapsed, starts_backend)
     _save_outputs(args, reg, features)
     return 0
 
@@ -388,7 +388,7 @@ def _print_document(args, reg, features, nobs, results, note, reference, seconds
     print(json.dumps(document, indent=2, allow_nan=False))
 
 
-def _print_report(reg, features, results, note, reference, seconds, starts_tensorflow):
+def _print_report(reg, features, results, note, reference, seconds, starts_backend):
     """Print the text report: the summary table where there is one, the
     coefficients beside the reference's, the note and the fit times."""
     print()
@@ -398,7 +398,9 @@ def _print_report(reg, features, results, note, reference, seconds, starts_tenso
     _print_coefficients(reg, reference, features)
     if note is not None:
         print(f"note: {note}")
-    started = ", starting TensorFlow included" if starts_tensorflow else ""
+    started = ""
+    if starts_backend:
+        started = f", starting Keras on {_backends.configured()} included"
     print(
         f"fit time: NeuronRegressor {seconds:.3f} s ({reg.n_iter_} epochs{started}), "
         f"{reference.name} {reference.seconds:.4f} s"
@@ -474,14 +476,14 @@ def _formula_data(args, table):
     return data.X, data.y, data.features, data.fit_intercept, data.dropped
 
 
-def _estimator(args, starts_tensorflow):
+def _estimator(args, starts_backend):
     """The estimator the options describe, with a progress bar if asked for (by
     default when standard output is a terminal)."""
     from skneuron import NeuronRegressor
 
     default = sys.stdout.isatty() and args.output == "text"
     progress = default if args.progress is None else args.progress
-    if progress and starts_tensorflow:
+    if progress and starts_backend:
         # verbose=1 imports Keras' Progbar before the engine, whose import hides
         # TensorFlow's start-up log lines: start the engine first
         with contextlib.suppress(ImportError):

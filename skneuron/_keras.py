@@ -824,8 +824,8 @@ def _signature(setup: _Setup):
 # -- work in the background, which the exit waits for --------------------------------
 class _Background:
     """Threads for the backend's work that a Ctrl-C in the main thread must not wait
-    for, and that the interpreter's exit must: cut off inside TensorFlow's C++ by
-    the exit, such work aborts the process.
+    for, and that the interpreter's exit must: cut off inside the backend's C++ by
+    the exit (TensorFlow's, XLA's), such work aborts the process.
 
     Each piece of work runs in a daemon thread of its own and hands its outcome to
     a future, the only thing anyone waits on. A Ctrl-C can land anywhere in
@@ -891,8 +891,8 @@ def _interruptible(call):
     """``call()``, from which Ctrl-C returns at once.
 
     Python acts on a signal only between bytecodes of the main thread, never
-    inside a call into TensorFlow (the first run of a program, which TensorFlow
-    optimizes, can take a second). So the main thread hands such calls to a
+    inside a call into the backend (the first run of a program, which is optimized
+    or compiled, can take a second). So the main thread hands such calls to a
     background thread and waits for their result, a wait that a signal ends; an
     interrupted call runs on to its end, and its trainer is never reused (see
     :func:`train`). Other threads, which signals never reach, call directly.

@@ -57,8 +57,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
     Keras optimizer. Inside, X and y are standardized before training and the trained
     weights are expressed back in the original units, so gradient descent reaches the
     least-squares answer of :class:`~sklearn.linear_model.LinearRegression` on raw,
-    unscaled data. TensorFlow is only started by :meth:`fit` (and :attr:`model_`);
-    :meth:`predict` is NumPy arithmetic on ``coef_`` and ``intercept_``.
+    unscaled data. Keras (on TensorFlow or JAX) is only started by :meth:`fit` and
+    :attr:`model_`; :meth:`predict` is NumPy arithmetic on ``coef_`` and ``intercept_``.
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         copy it trains on), so X is never modified, whatever ``copy_X`` is.
 
     n_jobs : int, default=None
-        For compatibility with ``LinearRegression``; no effect (TensorFlow has its own).
+        For compatibility with ``LinearRegression``; no effect (Keras has its own).
 
     positive : bool, default=False
         When True, the coefficients are kept non-negative by a Keras ``NonNeg``
@@ -164,7 +164,7 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         units, so the first prediction is the weighted mean of y). A fit that uses
         neither draws nothing. With ``None``, as everywhere in scikit-learn, a fit
         that does draws from NumPy's global random state (and so advances it);
-        pass an int for results that repeat. Python's, Keras' and TensorFlow's
+        pass an int for results that repeat. Python's, Keras' and its backend's
         global random states are never used or changed.
 
     verbose : int, default=0
@@ -224,9 +224,8 @@ class NeuronRegressor(RegressorMixin, BaseEstimator):
         ``model_(X)``, predicts as :meth:`predict` does (and coefficients beyond
         float32's range stay finite). Keras' own ``model_.predict`` hands NumPy
         input to the model in ``keras.config.floatx()`` (float32 by default), so
-        its predictions carry float32 rounding of X. On JAX, float64 needs JAX's
-        64-bit mode (``JAX_ENABLE_X64=1``); without it the model is float32.
-        Built on first access, as a model of the Keras backend in use.
+        its predictions carry float32 rounding of X. A model of the Keras backend
+        in use, built on first access; on JAX float64 only in JAX's 64-bit mode.
 
     rank_ : int
         Rank of X (centred with an intercept, weighted by the sample weights):

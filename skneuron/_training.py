@@ -136,7 +136,7 @@ def run(
     state: TrainState,
     validation: Rows | Gram | None = None,
 ) -> TrainResult:
-    """Run the engine (which starts TensorFlow) on ``plan`` from ``state``, with
+    """Run the engine (which starts Keras) on ``plan`` from ``state``, with
     progress output; a ``ValueError`` if training diverged, and a
     ``ConvergenceWarning`` (at the estimator's caller) if it ran out of epochs
     before its convergence test held."""

@@ -294,7 +294,8 @@ def test_a_backend_skneuron_cannot_train_on_is_a_clear_error(tmp_path, backend):
     NumPy. Keras is not imported: the error comes first."""
     path = tmp_path / "reg.pkl"
     X = np.eye(3)
-    path.write_bytes(pickle.dumps(NeuronRegressor(epochs=5, tol=None).fit(X, np.arange(3.0))))
+    reg = NeuronRegressor(epochs=5, tol=None).fit(X, np.arange(3.0))
+    path.write_bytes(pickle.dumps(reg))
     code = (
         "import pickle, numpy as np, skneuron;"
         f"reg = pickle.loads(open({str(path)!r}, 'rb').read());"

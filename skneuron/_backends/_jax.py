@@ -21,7 +21,11 @@ static_shapes = True
 
 def context():
     """64-bit values for the engine's arrays and programs, in this thread."""
-    return jax.enable_x64(True)
+    if hasattr(jax, "enable_x64"):  # the configuration's own context manager
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64  # older JAX
+
+    return enable_x64(True)
 
 
 def quiet():
