@@ -272,7 +272,8 @@ class _Setup:
     def flat(self) -> bool:
         """Whether the loop nests no control flow in its epochs: full batches
         (no loop over mini-batches) and a loss of constant curvature (no
-        ``tf.cond`` around the curvature test)."""
+        condition around the curvature test): TensorFlow's single-threaded executor
+        runs only those."""
         return self.batch_size is None and self.loss.constant_curvature
 
 
@@ -850,7 +851,7 @@ class _Background:
 
         def run():
             with self.lock:
-                if self.closing:  # the exit has begun: TensorFlow is going away
+                if self.closing:  # the exit has begun: the backend is going away
                     future.cancel()
                     return
                 future.set_running_or_notify_cancel()
@@ -864,7 +865,7 @@ class _Background:
                     self.running.discard(future)
 
         with self.lock:
-            if not self.hooked:  # after TensorFlow's import: run before its hooks
+            if not self.hooked:  # after the backend's import: run before its hooks
                 atexit.register(self.close)
                 self.hooked = True
         threading.Thread(target=run, name=name, daemon=True).start()

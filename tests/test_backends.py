@@ -31,6 +31,11 @@ from skneuron._backends import UNSUPPORTED, configured
 pytest.importorskip("jax")  # the test extra installs it
 
 BACKEND = configured()
+# Tests that tests/test_engine.py and tests/test_threads.py already run on
+# TensorFlow: in this module, only the JAX pass (CI's second run) runs them.
+other_than_tensorflow = pytest.mark.skipif(
+    BACKEND == "tensorflow", reason="test_engine.py and test_threads.py run it"
+)
 OTHER = {"tensorflow": "jax", "jax": "tensorflow"}[BACKEND]
 CASES_SCRIPT = Path(__file__).with_name("_backend_cases.py")
 
@@ -198,6 +203,7 @@ except KeyboardInterrupt:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+@other_than_tensorflow
 def test_ctrl_c_stops_a_long_fit():
     """SIGINT ends a fit of 10**7 epochs soon (10 s allowed, the promise is
     0.5 s); the estimator stays unfitted; the process exits cleanly."""
@@ -224,6 +230,7 @@ def test_ctrl_c_stops_a_long_fit():
 
 
 @pytest.mark.slow
+@other_than_tensorflow
 def test_calls_in_threads_give_the_same_bits():
     from test_threads import WORKLOAD
 

@@ -30,6 +30,10 @@ from skneuron._schedule import (
 )
 
 keras_engine = pytest.importorskip("skneuron._keras")
+# graph mode first, XLA compiled in the background: TensorFlow's adapter only
+two_modes = pytest.mark.skipif(
+    not keras_engine.backend.two_modes, reason="JAX compiles every program at once"
+)
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +302,7 @@ except KeyboardInterrupt:
 
 
 @pytest.mark.slow
+@two_modes
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
 def test_ctrl_c_while_a_fit_waits_for_its_compile_still_lets_the_compile_end():
     """Ctrl-C in the wait for a background XLA compile, then exit: the exit waits
@@ -341,7 +346,9 @@ except KeyboardInterrupt:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
-@pytest.mark.parametrize("name", ["skneuron", "skneuron-xla"])
+@pytest.mark.parametrize(
+    "name", ["skneuron", pytest.param("skneuron-xla", marks=two_modes)]
+)
 def test_ctrl_c_while_a_thread_starts_lets_the_process_exit(name):
     """Ctrl-C in ``Thread.start`` of a call's or a compile's thread, then exit: the
     process exits cleanly. (A thread pool's worker interrupted in its start was
