@@ -337,7 +337,9 @@ class _Trainer:
             self.optimizer.momentum = self.momentum
         # a fresh optimizer's variables (Adagrad's and Ftrl's accumulators start
         # at their initial_accumulator_value, not at zero)
-        self.fresh = [ops.convert_to_numpy(v.value) for v in self.optimizer.variables]
+        self.fresh = [
+            np.asarray(ops.convert_to_tensor(v)) for v in self.optimizer.variables
+        ]
         self.values: _Values | None = None
         self.programs = {}  # "graph" and "xla" (or "jit"): the loop, each mode's
         self.compiling = {}  # layout -> the compile's future
@@ -355,12 +357,14 @@ class _Trainer:
                 counts[f"{mode} traces"] += 1
                 if self.momentum is not None:
                     self.momentum.value = a["momentum"]
-                values = a["values"]
-                backend.load(
+                values = dict(a["values"])
+                n = len(self.variables)
+                start = backend.start(
                     self.variables + self.optimizer.variables,
                     values["params"] + values["opt"],
                 )
-                return self._epochs(a, xla)
+                values["params"], values["opt"] = start[:n], start[n:]
+                return self._epochs(a, values, xla)
 
             self.programs[mode] = backend.compile(loop, self.signature(), xla)
         return self.programs[mode]
@@ -443,6 +447,10 @@ class _Trainer:
             backend.constant(np.inf, "float64"),
             backend.constant(0, "int32"),
         )
+        backend.assign(
+            self.variables + self.optimizer.variables,
+            self.values.params + self.values.opt,
+        )
 
     def set_rate(self, rate: float):
         """The learning rate of the steps to come (a variable of the optimizer's:
@@ -450,6 +458,7 @@ class _Trainer:
         variable = self._rate()
         index = [v is variable for v in self.optimizer.variables].index(True)
         self.values.opt[index] = backend.constant(rate, variable.dtype)
+        backend.assign([variable], [self.values.opt[index]])
 
     def _rate(self):
         """The optimizer's learning-rate variable (None for a schedule)."""
@@ -703,7 +712,7 @@ class _Trainer:
         done, gradient = ops.cond(a["tol"] >= 0, test, skip)
         return total / ops.sum(train["sw"]), done, gradient, values
 
-    def _epochs(self, a, xla):
+    def _epochs(self, a, values, xla):
         """Run up to ``max_epochs`` epochs, or until a stopping rule holds: the
         convergence test (when ``tol >= 0``) held ``patience`` epochs in a row
         (``streak`` counts on from a previous call); with early stopping, the
@@ -745,7 +754,7 @@ class _Trainer:
 
         gradient = ops.zeros([n_targets], "float64")
         start = [_int(0), a["streak"], record(), record(), gradient,
-                 ops.convert_to_tensor(True), a["values"]]  # fmt: skip
+                 ops.convert_to_tensor(True), values]  # fmt: skip
         epoch, streak, losses, val_losses, gradient, sane, values = ops.while_loop(
             going, body, start
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 import _backend_cases as cases
 import numpy as np
 import pytest
+from _process import rss_mb
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import cross_val_score
@@ -160,14 +161,6 @@ def test_one_program_per_setup(diabetes):
     assert _traces() - before <= 2
 
 
-def _rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise OSError("no VmRSS")
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_memory_stays_flat_over_300_fits_of_1_to_30_features():
@@ -182,7 +175,7 @@ def test_memory_stays_flat_over_300_fits_of_1_to_30_features():
         p = i % 30 + 1
         NeuronRegressor().fit(X[:, :p], y)
         if p == 30:
-            rss.append(_rss_mb())
+            rss.append(rss_mb())
     assert rss[-1] - rss[1] < 30, rss
 
 

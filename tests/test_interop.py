@@ -9,6 +9,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from _process import rss_mb
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import BaggingRegressor, StackingRegressor, VotingRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -239,14 +240,6 @@ def test_many_setups_in_one_process_log_no_retracing_warning(diabetes):
     assert not [r for r in records if "retracing" in r.getMessage()]
 
 
-def _rss_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise OSError("no VmRSS")
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_many_fits_of_clones_do_not_grow(diabetes):
@@ -263,6 +256,6 @@ def test_many_fits_of_clones_do_not_grow(diabetes):
     for _ in range(60):
         coef = clone(template).fit(X, y).coef_
         np.testing.assert_array_equal(coef, first)  # same graph, same answer
-        rss.append(_rss_mb())
+        rss.append(rss_mb())
     assert rss[-1] - rss[9] < 20  # MB, generous: the benchmark measures the real
     assert sum(len(idle) for idle in _keras._pool.idle.values()) <= _keras._POOL_SIZE

@@ -213,13 +213,20 @@ def executor(flat, xla):
     return _one_thread()
 
 
-def load(variables, values):
-    """Set the Keras variables to ``values`` at the start of a program: Keras'
+def assign(variables, values):
+    """Set the Keras variables to ``values``, between calls of a program. Keras'
     optimizers on TensorFlow update variables (they have no stateless update), so
-    the variables hold the trained values throughout, and every step's values are
-    read back from them."""
+    the variables hold the trained values, from one call to the next, and every
+    step's values are read back from them."""
     for variable, value in zip(variables, values, strict=True):
         variable.assign(value)
+
+
+def start(variables, values):
+    """The values a program starts from: the variables' (``values`` are theirs).
+    A program never sets them at its start: a compile call (which runs no epoch)
+    may run beside a call that trains."""
+    return _read(variables)
 
 
 def apply(optimizer, variables, grads, params, opt):
@@ -230,8 +237,10 @@ def apply(optimizer, variables, grads, params, opt):
 
 
 def store(variables, values):
-    """Set ``variables`` to ``values`` (changed after the optimizer's update)."""
-    load(variables, values)
+    """Set ``variables`` to ``values`` (changed after the optimizer's update),
+    inside a program."""
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
     return values
 
 
