@@ -7,10 +7,12 @@ Keras; it knows nothing of scikit-learn.
 
 Written once against ``keras.ops``, for every backend skneuron trains on
 (TensorFlow, JAX); what differs between them (the gradient, the compile, the loss
-record) is in a small adapter per backend, :mod:`skneuron._backends`. Training is
-stateless: the neuron's weights and the optimizer's variables are the loop's
-values (``Model.stateless_call``, ``Optimizer.stateless_apply``), passed in and
-handed back by each call.
+record) is in a small adapter per backend, :mod:`skneuron._backends`. The neuron's
+weights and the optimizer's variables are the loop's values, passed in and handed
+back by each call: the neuron is called statelessly (``Model.stateless_call``), and
+the optimizer steps statelessly on JAX (``Optimizer.stateless_apply``); on
+TensorFlow, whose optimizers update variables only, its adapter keeps the values in
+the variables and reads them back after each step.
 
 How it runs:
 
@@ -21,8 +23,9 @@ How it runs:
   between fits (learning rate, momentum, penalties, tolerances, Huber's epsilon)
   is an input, so grid searches reuse one program.
 - Small problems are padded, rows with zero-weight rows and features with zero
-  columns (whose weights stay exactly zero), to a few bucketed sizes. After the
-  first ``_GRAPH_STEPS`` steps of a fit, those run compiled by XLA
+  columns (whose weights stay exactly zero), to a few bucketed sizes. On
+  TensorFlow, after the first ``_GRAPH_STEPS`` steps of a fit, those run compiled
+  by XLA
   (``jit_compile=True``), which takes a few microseconds per step where TensorFlow's
   graph executor takes tens; fits that end sooner never pay XLA's compile time.
   Large problems, which are memory-bound, run in graph mode unpadded. On JAX,
@@ -845,12 +848,15 @@ class _Background:
     does nothing. (A thread pool's worker, interrupted in its start, is never told
     to stop, and the exit waits for it forever; a thread's ``join``, interrupted
     in Python 3.11, marks a running thread as stopped, and the exit then does not
-    wait for it at all.)
+    wait for it at all.) The exit also waits for the threads themselves to end:
+    a thread whose work has ended still frees the backend's buffers it held (JAX's
+    arrays), which cut off by the exit also aborts the process.
     """
 
     def __init__(self):
         self.lock = threading.Lock()
         self.running: set[concurrent.futures.Future] = set()
+        self.threads: set[threading.Thread] = set()
         self.closing = False
         self.hooked = False
 
@@ -873,11 +879,14 @@ class _Background:
                 with self.lock:
                     self.running.discard(future)
 
+        thread = threading.Thread(target=run, name=name, daemon=True)
         with self.lock:
             if not self.hooked:  # after the backend's import: run before its hooks
                 atexit.register(self.close)
                 self.hooked = True
-        threading.Thread(target=run, name=name, daemon=True).start()
+            self.threads = {t for t in self.threads if t.is_alive()}
+            self.threads.add(thread)  # before it starts: a Ctrl-C may cut the start
+        thread.start()
         return future
 
     def close(self):
@@ -885,10 +894,13 @@ class _Background:
         second Ctrl-C does not cut it off)."""
         with self.lock:
             self.closing = True
-            running = list(self.running)
+            running, threads = list(self.running), list(self.threads)
         while True:
             try:
                 concurrent.futures.wait(running)
+                for thread in threads:  # polled, never joined (see above)
+                    while thread.is_alive():
+                        time.sleep(0.005)
                 return
             except KeyboardInterrupt:
                 continue

@@ -32,12 +32,15 @@ from skneuron._backends import UNSUPPORTED, configured
 pytest.importorskip("jax")  # the test extra installs it
 
 BACKEND = configured()
-# Tests that tests/test_engine.py and tests/test_threads.py already run on
-# TensorFlow: in this module, only the JAX pass (CI's second run) runs them.
-other_than_tensorflow = pytest.mark.skipif(
-    BACKEND == "tensorflow", reason="test_engine.py and test_threads.py run it"
-)
 OTHER = {"tensorflow": "jax", "jax": "tensorflow"}[BACKEND]
+# The tests that run only in CI's second pass (KERAS_BACKEND=jax): the comparison
+# with the other backend's child process and the pickles across backends (once is
+# enough), and what tests/test_engine.py, test_threads.py and test_interop.py
+# already check on TensorFlow. They keep the first pass (the README's command)
+# within its time.
+second_pass = pytest.mark.skipif(
+    BACKEND == "tensorflow", reason="CI's KERAS_BACKEND=jax pass runs it"
+)
 CASES_SCRIPT = Path(__file__).with_name("_backend_cases.py")
 
 
@@ -77,6 +80,7 @@ def this_backend():
     return cases.results()
 
 
+@second_pass
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [*cases.CASES, "partial_fit"])
 def test_every_backend_gives_the_same_answers(case, this_backend, other_backend):
@@ -161,6 +165,7 @@ def test_one_program_per_setup(diabetes):
     assert _traces() - before <= 2
 
 
+@second_pass
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_memory_stays_flat_over_300_fits_of_1_to_30_features():
@@ -196,7 +201,7 @@ except KeyboardInterrupt:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
-@other_than_tensorflow
+@second_pass
 def test_ctrl_c_stops_a_long_fit():
     """SIGINT ends a fit of 10**7 epochs soon (10 s allowed, the promise is
     0.5 s); the estimator stays unfitted; the process exits cleanly."""
@@ -223,7 +228,7 @@ def test_ctrl_c_stops_a_long_fit():
 
 
 @pytest.mark.slow
-@other_than_tensorflow
+@second_pass
 def test_calls_in_threads_give_the_same_bits():
     from test_threads import WORKLOAD
 
@@ -245,6 +250,7 @@ np.save(sys.argv[2], reg.predict(X))
 """
 
 
+@second_pass
 @pytest.mark.slow
 def test_a_pickle_from_the_other_backend_predicts_and_trains_on(tmp_path):
     """An estimator fitted and pickled under the other backend loads here: it
@@ -281,6 +287,7 @@ print(sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"))
 """
 
 
+@second_pass
 @pytest.mark.slow
 def test_jax_never_imports_tensorflow():
     out = _run(NO_TENSORFLOW, "jax")

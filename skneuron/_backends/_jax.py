@@ -54,8 +54,12 @@ def value_and_grad(f, params):
 
 
 def compile(fn, signature, xla):
-    """``fn`` compiled by XLA on its first call for each input shape."""
-    return jax.jit(fn)
+    """``fn`` compiled by XLA on its first call for each input shape. A call
+    returns once its work is done: JAX dispatches work and returns at once, and
+    the engine's calls must end where they are waited for (an interrupted call
+    runs to its end before the process may exit, see skneuron._keras)."""
+    jitted = jax.jit(fn)
+    return lambda *args: jax.block_until_ready(jitted(*args))
 
 
 def executor(flat, xla):
