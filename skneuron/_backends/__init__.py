@@ -4,9 +4,9 @@ The engine is written once against ``keras.ops``. What Keras leaves to each back
 is here, one small module per backend: how a gradient is taken, how the optimizer
 steps (statelessly on JAX; on TensorFlow, whose optimizers update variables only,
 through the variables), how the loop is compiled, how the loss record grows, and
-the Cholesky test. Each module
-has the same names (see :class:`Adapter`); :func:`load` imports the one for the
-Keras backend in use, and never another (on JAX, TensorFlow is not imported).
+the Cholesky test. Each module has the same names (see :class:`Adapter`);
+:func:`load` imports the one for the Keras backend in use, and never another (on
+JAX, TensorFlow is not imported).
 """
 
 from __future__ import annotations
